@@ -1,0 +1,36 @@
+<?php
+
+/**
+ * POST /apicall/index.php: place a call.
+ *
+ * Headers: token: <module token>, Content-Type: application/json.
+ * Body: {"tocall": "...", "message": ..., "destination": ..., ...} (see the README).
+ * 200 {"id": "...", "status": "queued", ...} or {"error": {"code", "field", "message"}}.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+declare(strict_types=1);
+
+require_once __DIR__ . '/includes/public.php';
+
+use Apicall\Web;
+
+Web\start();
+$apicallBody = Web\accept_json_post();
+
+// FreePBX bootstrap, in the global scope as FreePBX requires.
+Web\phase('bootstrap');
+$restrict_mods = true;
+$bootstrap_settings = Web\bootstrap_settings();
+try {
+    require_once Web\freepbx_conf();
+} catch (\Throwable $e) {
+    Web\bootstrap_failed($e);
+}
+$apicallConfig = Web\core_config();
+
+Web\run(static function () use ($apicallConfig, $apicallBody): array {
+    \Apicall\check_token($apicallConfig, Web\token());
+    return [200, \Apicall\originate($apicallConfig, $apicallBody)];
+});
