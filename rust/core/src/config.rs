@@ -1,0 +1,125 @@
+//! Where things are and which defaults apply, as handed over by the FreePBX side.
+//!
+//! FreePBX knows the database credentials and Asterisk's directories (`$amp_conf`) and keeps the
+//! module's settings; the PHP entry point collects them into a flat string map and passes it in.
+//! Keeping that map flat and stringly at the boundary lets the PHP side stay trivial; this module
+//! turns it into typed values once and says exactly which key is wrong when one is.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::error::ApiError;
+use crate::fields;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DbConfig {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub pass: String,
+    pub name: String,
+    /// Unix socket path; when set it wins over host/port.
+    pub socket: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreConfig {
+    pub db: DbConfig,
+    /// Asterisk's spool directory (ASTSPOOLDIR); call files go to `outgoing/` via `tmp/`.
+    pub spool_dir: PathBuf,
+    /// Where synthesized prompts are cached (a folder Asterisk can read).
+    pub tts_cache_dir: PathBuf,
+    /// The dialplan context calls are placed through (`Local/<number>@<context>`).
+    pub dial_context: String,
+    pub default_language: String,
+    pub default_callerid: String,
+    /// Path or name of the espeak-ng program.
+    pub espeak_path: String,
+}
+
+impl CoreConfig {
+    /// Builds the configuration from the PHP side's flat map. Missing optional keys get the
+    /// documented defaults; missing required ones are a configuration error naming the key.
+    pub fn from_map(map: &HashMap<String, String>) -> Result<Self, ApiError> {
+        let get = |k: &str| map.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let required = |k: &str| {
+            get(k)
+                .map(str::to_string)
+                .ok_or_else(|| ApiError::config(format!("configuration key {k} is missing")))
+        };
+        let port = match get("db_port") {
+            None => 3306,
+            Some(p) => p.parse().map_err(|_| {
+                ApiError::config(format!("configuration key db_port is not a port: {p}"))
+            })?,
+        };
+        let dial_context = get("dial_context").unwrap_or("from-internal").to_string();
+        if !fields::is_context_name(&dial_context) {
+            return Err(ApiError::config(format!(
+                "dial_context {dial_context:?} is not a valid dialplan context name"
+            )));
+        }
+        Ok(CoreConfig {
+            db: DbConfig {
+                host: get("db_host").unwrap_or("localhost").to_string(),
+                port,
+                user: required("db_user")?,
+                pass: map.get("db_pass").cloned().unwrap_or_default(),
+                name: get("db_name").unwrap_or("asterisk").to_string(),
+                socket: get("db_socket").map(str::to_string),
+            },
+            spool_dir: PathBuf::from(required("spool_dir")?),
+            tts_cache_dir: PathBuf::from(required("tts_cache_dir")?),
+            dial_context,
+            default_language: get("default_language").unwrap_or("it").to_string(),
+            default_callerid: get("default_callerid").unwrap_or("999").to_string(),
+            espeak_path: get("espeak_path").unwrap_or("espeak-ng").to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> HashMap<String, String> {
+        [
+            ("db_user", "freepbxuser"),
+            ("db_pass", "secret"),
+            ("spool_dir", "/var/spool/asterisk"),
+            ("tts_cache_dir", "/var/lib/asterisk/sounds/apicall/tts"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = CoreConfig::from_map(&base()).unwrap();
+        assert_eq!(c.dial_context, "from-internal");
+        assert_eq!(c.db.port, 3306);
+        assert_eq!(c.db.host, "localhost");
+        assert_eq!(c.db.socket, None);
+        assert_eq!(c.default_language, "it");
+        assert_eq!(c.default_callerid, "999");
+    }
+
+    #[test]
+    fn missing_key_is_named() {
+        let mut m = base();
+        m.remove("spool_dir");
+        let e = CoreConfig::from_map(&m).unwrap_err();
+        assert!(e.message.contains("spool_dir"), "{e}");
+        assert_eq!(e.status, 500);
+    }
+
+    #[test]
+    fn bad_dial_context_is_refused() {
+        let mut m = base();
+        m.insert("dial_context".into(), "from-internal\nexten".into());
+        assert!(CoreConfig::from_map(&m).is_err());
+        m.insert("db_port".into(), "x".into());
+        assert!(CoreConfig::from_map(&m).is_err());
+    }
+}

@@ -1,0 +1,58 @@
+//! FreePBX's key-value store, read directly.
+//!
+//! FreePBX keeps module settings in `kvstore_<class>` tables (`key`, `val`, `type`, `id`; default
+//! id `noid`). The BMO class writes them through the framework; the public entry points read the
+//! token here, through a per-process pool, without loading the framework's database layer.
+
+use std::time::Duration;
+
+use mysql_async::prelude::*;
+
+use crate::config::DbConfig;
+use crate::error::{chain, ApiError};
+use crate::runtime;
+
+/// The module's kvstore table (`FreePBX\modules\Apicall` with `\` turned into `_`).
+pub const TABLE: &str = "kvstore_FreePBX_modules_Apicall";
+
+/// How long a request may wait for the database before answering 503.
+pub const DB_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Reads one value of the module's kvstore (id `noid`). `Ok(None)` when the key is absent.
+pub async fn get(db: &DbConfig, key: &str) -> Result<Option<String>, ApiError> {
+    let pool = runtime::pool(db);
+    let query = async {
+        let mut conn = pool.get_conn().await?;
+        let sql = format!("SELECT `val` FROM `{TABLE}` WHERE `key` = ? AND `id` = 'noid'");
+        conn.exec_first::<Option<String>, _, _>(sql, (key,)).await
+    };
+    match tokio::time::timeout(DB_TIMEOUT, query).await {
+        Err(_) => Err(ApiError::database_unavailable(format!(
+            "no answer within {} s",
+            DB_TIMEOUT.as_secs()
+        ))),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %chain(&e), "kvstore read failed");
+            Err(ApiError::database_unavailable(chain(&e)))
+        }
+        Ok(Ok(row)) => Ok(row.flatten()),
+    }
+}
+
+/// Checks a client's token against the stored one.
+pub fn check_token(db: &DbConfig, given: Option<&str>) -> Result<(), ApiError> {
+    let given = given.unwrap_or("");
+    let stored = runtime::block_on(get(db, "token"))?;
+    let Some(stored) = stored.filter(|s| !s.trim().is_empty()) else {
+        return Err(ApiError::new(
+            503,
+            "token_not_configured",
+            "the module has no token yet: reinstall it or run `fwconsole apicall:token --regenerate`",
+        ));
+    };
+    if crate::token::matches(&stored, given) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized())
+    }
+}

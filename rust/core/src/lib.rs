@@ -1,0 +1,24 @@
+//! apicall-core: the engine of the apicall FreePBX module.
+//!
+//! Everything the module does that is worth testing lives here, free of PHP types, so that
+//! `cargo test` covers it: request validation, Asterisk call files, text-to-speech, the token
+//! check against FreePBX's kvstore, and the per-process async runtime the PHP extension borrows.
+//! The `apicall-php` crate only translates between PHP values and these types.
+
+pub mod audio;
+pub mod callfile;
+pub mod config;
+pub mod error;
+pub mod fields;
+pub mod json;
+pub mod kvstore;
+pub mod originate;
+pub mod runtime;
+pub mod token;
+pub mod tts;
+
+pub use config::CoreConfig;
+pub use error::ApiError;
+
+/// The module's version: the extension reports it, and it matches module.xml.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,63 @@
+//! Conversions between PHP values and the core's types.
+
+use std::collections::HashMap;
+
+use apicall_core::{ApiError, CoreConfig};
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::types::{ZendHashTable, Zval};
+use serde::Serialize;
+use serde_json::Value;
+
+/// The `$config` array: string keys to scalar values.
+pub fn config(table: &ZendHashTable) -> Result<CoreConfig, ApiError> {
+    let mut map = HashMap::new();
+    for (key, val) in table.iter() {
+        let v = if let Some(s) = val.str() {
+            s.to_string()
+        } else if let Some(n) = val.long() {
+            n.to_string()
+        } else if val.is_null() {
+            continue;
+        } else {
+            return Err(ApiError::config(format!(
+                "configuration key {key} must be a string"
+            )));
+        };
+        map.insert(key.to_string(), v);
+    }
+    CoreConfig::from_map(&map)
+}
+
+/// The bytes of a PHP string (which may hold any bytes, not only UTF-8).
+pub fn bytes<'a>(z: &'a Zval, what: &str) -> Result<&'a [u8], ApiError> {
+    z.zend_str()
+        .map(|s| s.as_bytes())
+        .ok_or_else(|| ApiError::internal("internal_error", format!("{what} must be a string")))
+}
+
+/// A serializable struct as a PHP array, through a JSON value tree (small, not a hot path).
+pub fn to_array<T: Serialize>(v: &T) -> Result<ZBox<ZendHashTable>, ApiError> {
+    let value = serde_json::to_value(v).map_err(|e| ApiError::internal("internal_error", e))?;
+    let Value::Object(map) = value else {
+        return Err(ApiError::internal("internal_error", "expected an object"));
+    };
+    let mut arr = ZendHashTable::new();
+    for (k, v) in map {
+        insert(&mut arr, &k, v)?;
+    }
+    Ok(arr)
+}
+
+fn insert(arr: &mut ZendHashTable, key: &str, v: Value) -> Result<(), ApiError> {
+    let e = |e: ext_php_rs::error::Error| ApiError::internal("internal_error", e);
+    match v {
+        Value::Null => arr.insert(key, ()).map_err(e),
+        Value::Bool(b) => arr.insert(key, b).map_err(e),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => arr.insert(key, i).map_err(e),
+            None => arr.insert(key, n.as_f64().unwrap_or(0.0)).map_err(e),
+        },
+        Value::String(s) => arr.insert(key, s).map_err(e),
+        Value::Array(_) | Value::Object(_) => arr.insert(key, v.to_string()).map_err(e),
+    }
+}
