@@ -10,6 +10,7 @@
 
 mod api_error;
 mod convert;
+mod log;
 
 use apicall_core::{kvstore, originate, token, CoreConfig};
 use ext_php_rs::prelude::*;
@@ -36,6 +37,7 @@ pub fn generate_token() -> String {
 #[php_function]
 #[php(name = "Apicall\\check_token")]
 pub fn check_token(config: &ZendHashTable, given: Option<String>) -> PhpResult<()> {
+    let _php = log::PhpThread::enter();
     let cfg = convert::config(config).map_err(throw)?;
     kvstore::check_token(&cfg.db, given.as_deref()).map_err(throw)
 }
@@ -48,10 +50,19 @@ pub fn originate(
     config: &ZendHashTable,
     body: &Zval,
 ) -> PhpResult<ext_php_rs::boxed::ZBox<ZendHashTable>> {
+    let _php = log::PhpThread::enter();
     let cfg: CoreConfig = convert::config(config).map_err(throw)?;
     let bytes = convert::bytes(body, "body").map_err(throw)?;
     let queued = originate::originate(&cfg, bytes).map_err(throw)?;
     convert::to_array(&queued).map_err(throw)
+}
+
+/// Module startup (MINIT): registers `Apicall\ApiError` and the log route. Starts no thread,
+/// opens no socket: PHP forks after this.
+unsafe extern "C" fn startup(ty: i32, module_number: i32) -> i32 {
+    log::init();
+    // SAFETY: called by PHP during MINIT, as the class registration requires.
+    unsafe { api_error::register(ty, module_number) }
 }
 
 #[php_module]
@@ -59,7 +70,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     module
         .name("apicall")
         .version(apicall_core::VERSION)
-        .startup_function(api_error::register)
+        .startup_function(startup)
         .function(wrap_function!(version))
         .function(wrap_function!(generate_token))
         .function(wrap_function!(check_token))
