@@ -1,0 +1,148 @@
+"""Fixtures for the integration suite: the running local stack (`make up`) and ways to observe it.
+
+Everything here talks to real parts: Apache + mod_php with the extension (HTTP), MariaDB (CDRs,
+kvstore), Asterisk (its CLI and log), and the files the test phones record.
+"""
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import wave
+from array import array
+from pathlib import Path
+
+import pymysql
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+STACK = REPO / ".stack"
+
+
+def load_env():
+    env_file = STACK / "env"
+    if not env_file.exists():
+        pytest.exit("the local stack is not up: run `make up` (or `make test`)", returncode=2)
+    env = {}
+    for line in env_file.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            env[key.replace("export ", "").strip()] = value.strip().strip("'\"")
+    return env
+
+
+ENV = load_env()
+URL = ENV["APICALL_URL"]
+TOKEN = ENV["APICALL_TOKEN"]
+SPOOL = STACK / "asterisk" / "spool"
+PHONES = STACK / "phones"
+AST_LOG = STACK / "asterisk" / "log" / "full"
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<{self.status} {self.body[:300]!r}>"
+
+
+def request(path, body=None, method="POST", token=TOKEN, content_type="application/json",
+            headers=None):
+    """An HTTP request to the module's public folder; returns status, headers and body."""
+    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+    h = dict(headers or {})
+    if token is not None:
+        h["token"] = token
+    if content_type is not None and data is not None:
+        h["Content-Type"] = content_type
+    req = urllib.request.Request(f"{URL}/{path}", data=data, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return Response(r.status, dict(r.headers), r.read())
+    except urllib.error.HTTPError as e:
+        return Response(e.code, dict(e.headers), e.read())
+
+
+@pytest.fixture
+def api():
+    return request
+
+
+def db_connect(database):
+    return pymysql.connect(host="127.0.0.1", port=int(ENV.get("DB_PORT", 33061)),
+                           user="freepbxuser", password="apicall-stack-pw", database=database,
+                           autocommit=True, cursorclass=pymysql.cursors.DictCursor)
+
+
+@pytest.fixture
+def cdr():
+    conn = db_connect("asteriskcdrdb")
+    yield conn
+    conn.close()
+
+
+def cdr_rows(conn, where, args=()):
+    with conn.cursor() as c:
+        c.execute(f"SELECT * FROM cdr WHERE {where} ORDER BY sequence", args)
+        return c.fetchall()
+
+
+def wait_for(what, fn, timeout, interval=0.5):
+    """Polls fn() until it returns something truthy; fails naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def spool_files():
+    """Every file in the spool's outgoing/ and tmp/ folders."""
+    out = set()
+    for sub in ("outgoing", "tmp"):
+        d = SPOOL / sub
+        if d.exists():
+            out |= {f"{sub}/{p.name}" for p in d.iterdir()}
+    return out
+
+
+def ast(cmd):
+    """Runs an Asterisk CLI command against the stack's Asterisk."""
+    r = subprocess.run([str(REPO / "tests/stack/ast.sh"), cmd], capture_output=True, text=True,
+                       timeout=30)
+    return r.stdout
+
+
+def read_wav(path):
+    """(rate, samples) of a 16-bit mono WAV."""
+    with wave.open(str(path), "rb") as w:
+        assert w.getsampwidth() == 2 and w.getnchannels() == 1, path
+        frames = w.readframes(w.getnframes())
+        return w.getframerate(), array("h", frames)
+
+
+def active_span(rate, samples, frame_ms=20, threshold_dbfs=-45.0):
+    """(seconds from first to last non-silent 20 ms frame, seconds of non-silent frames)."""
+    n = rate * frame_ms // 1000
+    limit = (10 ** (threshold_dbfs / 20) * 32768) ** 2
+    active = []
+    for i in range(0, len(samples) - n + 1, n):
+        frame = samples[i:i + n]
+        power = sum(s * s for s in frame) / n
+        active.append(power > limit)
+    if not any(active):
+        return 0.0, 0.0
+    first = active.index(True)
+    last = len(active) - 1 - active[::-1].index(True)
+    return (last - first + 1) * frame_ms / 1000, sum(active) * frame_ms / 1000
