@@ -1,0 +1,296 @@
+<?php
+
+/**
+ * The BMO class on the stand-in FreePBX and the stack's MariaDB: token lifecycle,
+ * public folder, settings, coreConfig(), page. Needs `make up`: fails without it.
+ *
+ * Isolation from the running stack: a subclass (so its own kvstore table,
+ * kvstore_FreePBX_modules_ApicallTest_Apicall) and a temporary AMPWEBROOT.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+declare(strict_types=1);
+
+namespace ApicallTest {
+
+    use FreePBX\modules\ApicallTest\Apicall as TestApicall;
+
+    const BMO_TABLE = 'kvstore_FreePBX_modules_ApicallTest_Apicall';
+
+    $webroot = tmpdir('apicall-webroot');
+    $spool = tmpdir('apicall-spool');
+    bootstrap_stack([
+        'AMPWEBROOT' => $webroot,
+        'ASTSPOOLDIR' => $spool . '/',
+        'ASTVARLIBDIR' => '/srv/astlib/',
+        'LAUNCH_AGI_AS_FASTAGI' => '0',
+    ]);
+    require_once repo() . '/Apicall.class.php';
+    require_once __DIR__ . '/fixtures/TestApicall.php';
+
+    $pdo = \FreePBX::Database();
+    $pdo->query('DROP TABLE IF EXISTS `' . BMO_TABLE . '`');
+    cleanup(static function () use ($pdo): void {
+        $pdo->query('DROP TABLE IF EXISTS `' . BMO_TABLE . '`');
+    });
+
+    function module(): TestApicall
+    {
+        static $m = null;
+        return $m ??= new TestApicall(\FreePBX::create());
+    }
+
+    function stored_token(): ?string
+    {
+        try {
+            $v = \FreePBX::Database()->query('SELECT `val` FROM `' . BMO_TABLE . "` WHERE `key` = 'token' AND `id` = 'noid'")->fetchColumn();
+        } catch (\PDOException $e) {
+            if ($e->getCode() === '42S02') {
+                return null; // the table does not exist yet
+            }
+            throw $e;
+        }
+        return $v === false ? null : (string) $v;
+    }
+
+    test('[stack] the module\'s own table is kvstore_FreePBX_modules_Apicall', function (): void {
+        eq('kvstore_FreePBX_modules_Apicall', \FreePBX\DB_Helper::getTableName(new \FreePBX\modules\Apicall(\FreePBX::create())));
+        eq(BMO_TABLE, \FreePBX\DB_Helper::getTableName(module()));
+    });
+
+    test('[stack] install() creates a 64-hex token and the public folder of symlinks', function () use ($webroot): void {
+        eq(null, stored_token(), 'no token before install');
+        module()->install();
+        $token = stored_token();
+        ok($token !== null && preg_match('/^[0-9a-f]{64}$/', $token) === 1, 'token is 64 lowercase hex: ' . var_export($token, true));
+        eq($token, module()->getToken());
+        $row = \FreePBX::Database()->query('SELECT `type`, `id` FROM `' . BMO_TABLE . "` WHERE `key` = 'token'")->fetch(\PDO::FETCH_ASSOC);
+        eq(['type' => null, 'id' => 'noid'], $row, 'stored as a plain value, id noid (what the core reads)');
+        $dir = "$webroot/apicall";
+        ok(is_dir($dir) && !is_link($dir), 'apicall/ is a real folder');
+        $entries = array_values(array_diff(scandir($dir), ['.', '..']));
+        sort($entries);
+        eq(['aibot.php', 'index.php'], $entries, 'only the entry points');
+        foreach ($entries as $e) {
+            ok(is_link("$dir/$e"), "$e is a symlink");
+            eq(realpath(repo() . "/$e"), realpath("$dir/$e"), "$e points to the module's file");
+        }
+    });
+
+    test('[stack] a second install() keeps the token', function (): void {
+        $before = stored_token();
+        module()->install();
+        \FreePBX::resetStandIn();
+        $fresh = new TestApicall(\FreePBX::create());
+        $fresh->install();
+        eq($before, stored_token());
+        eq($before, $fresh->getToken());
+    });
+
+    test('[stack] install() replaces the original module\'s symlinked folder and stale links', function () use ($webroot): void {
+        $dir = "$webroot/apicall";
+        module()->uninstall();
+        $old = tmpdir('old-module');
+        file_put_contents("$old/index.php", '<?php');
+        symlink($old, $dir);
+        module()->install();
+        ok(is_dir($dir) && !is_link($dir), 'legacy symlink replaced by a folder');
+        symlink(repo() . '/Apicall.class.php', "$dir/Apicall.class.php");
+        file_put_contents("$dir/README.txt", 'admin file');
+        module()->install();
+        ok(!file_exists("$dir/Apicall.class.php") && !is_link("$dir/Apicall.class.php"), 'stale link into the module removed');
+        ok(is_file("$dir/README.txt"), 'a file the admin put there is kept');
+        unlink("$dir/README.txt");
+    });
+
+    test('[stack] uninstall() removes the token and the public folder', function () use ($webroot): void {
+        module()->install();
+        ok(stored_token() !== null, 'token present before uninstall');
+        module()->uninstall();
+        eq(null, stored_token(), 'token row deleted');
+        \FreePBX::resetStandIn();
+        $fresh = new TestApicall(\FreePBX::create());
+        eq('', $fresh->getToken());
+        eq(false, $fresh->getConfig('token'));
+        ok(!file_exists("$webroot/apicall"), 'public folder removed');
+        $fresh->uninstall();
+        eq(null, stored_token(), 'uninstall twice is harmless');
+        $fresh->install();
+        ok(stored_token() !== null, 'reinstall creates a new token');
+    });
+
+    test('[stack] settings have defaults and read the kvstore', function (): void {
+        $m = module();
+        $m->delConfig('dial_context');
+        $m->delConfig('default_language');
+        $m->delConfig('default_callerid');
+        eq('from-internal', $m->getDialContext());
+        eq('it', $m->getDefaultLanguage());
+        eq('999', $m->getDefaultCallerId());
+        $m->setConfig('dial_context', 'from-trunk');
+        $m->setConfig('default_language', 'en');
+        $m->setConfig('default_callerid', '0212345');
+        eq('from-trunk', $m->getDialContext());
+        eq('en', $m->getDefaultLanguage());
+        eq('0212345', $m->getDefaultCallerId());
+        $m->setConfig('dial_context', '');
+        eq('from-internal', $m->getDialContext(), 'empty means default');
+        throws(static fn () => $m->getSetting('nope'), \InvalidArgumentException::class);
+    });
+
+    test('[stack] coreConfig() builds the contract\'s $config (all strings)', function () use ($spool): void {
+        $m = module();
+        $m->delConfig('dial_context');
+        $m->delConfig('default_language');
+        $m->delConfig('default_callerid');
+        $amp = &$GLOBALS['amp_conf'];
+        $saved = $amp;
+        $amp['AMPDBHOST'] = '127.0.0.1';
+        $amp['AMPDBPORT'] = '33061';
+        $amp['AMPDBUSER'] = 'freepbxuser';
+        $amp['AMPDBPASS'] = 'pw';
+        $amp['AMPDBNAME'] = 'asterisk';
+        $amp['AMPDBSOCK'] = '/run/x/mysqld.sock';
+        $cfg = $m->coreConfig();
+        eq([
+            'db_host' => '127.0.0.1',
+            'db_port' => '33061',
+            'db_user' => 'freepbxuser',
+            'db_pass' => 'pw',
+            'db_name' => 'asterisk',
+            'db_socket' => '/run/x/mysqld.sock',
+            'spool_dir' => $spool,
+            'tts_cache_dir' => '/srv/astlib/sounds/apicall/tts',
+            'dial_context' => 'from-internal',
+            'default_language' => 'it',
+            'default_callerid' => '999',
+        ], $cfg);
+        foreach ($cfg as $k => $v) {
+            ok(is_string($v), "$k is a string");
+        }
+
+        unset($amp['AMPDBSOCK']);
+        eq('', $m->coreConfig()['db_socket'], 'no socket for a TCP host');
+        $amp['AMPDBHOST'] = 'localhost';
+        eq((string) ini_get('pdo_mysql.default_socket'), $m->coreConfig()['db_socket'], 'localhost uses the default socket');
+        unset($amp['AMPDBPORT'], $amp['AMPDBNAME']);
+        eq('3306', $m->coreConfig()['db_port'], 'default port');
+        eq('asterisk', $m->coreConfig()['db_name'], 'default database');
+        $m->setConfig('default_callerid', '555');
+        eq('555', $m->coreConfig()['default_callerid']);
+        $m->delConfig('default_callerid');
+        $amp = $saved;
+    });
+
+    test('[stack] the page shows the token and a working curl example', function (): void {
+        $m = module();
+        $m->install();
+        $_SERVER['HTTP_HOST'] = 'pbx.example.com';
+        $_SERVER['HTTPS'] = 'on';
+        $html = $m->showPage();
+        contains(htmlspecialchars($m->getToken()), $html);
+        contains('https://pbx.example.com/apicall/index.php', $html);
+        contains('{&quot;tocall&quot;: &quot;200&quot;}', $html);
+        contains('from-internal', $html);
+        $_SERVER['HTTP_HOST'] = '"><script>';
+        ok(strpos($m->showPage(), '<script>') === false, 'host header is not echoed raw');
+        eq([], $m->getActionBar(['display' => 'apicall']));
+        unset($_SERVER['HTTP_HOST'], $_SERVER['HTTPS']);
+    });
+
+    test('[stack] FreePBX::Apicall() loads the installed module through BMO', function (): void {
+        $active = \FreePBX::Modules()->getActiveModules();
+        if (!isset($active['apicall'])) {
+            fail('module apicall is not installed in the stack (make up runs tests/freepbx/tools/install-module.php)');
+        }
+        $amp = stack_amp_conf();
+        ok(is_file($amp['AMPWEBROOT'] . '/admin/modules/apicall/Apicall.class.php'), 'module folder in the stack');
+        ok(\FreePBX::Apicall() instanceof \FreePBX\modules\Apicall, 'BMO object');
+    });
+
+    test('[stack] ext_agi follows LAUNCH_AGI_AS_FASTAGI', function (): void {
+        eq('AGI(apicall.php)', (new \ext_agi('apicall.php'))->output());
+        \FreePBX::Config()->set('LAUNCH_AGI_AS_FASTAGI', true);
+        eq('AGI(agi://127.0.0.1/apicall.php)', (new \ext_agi('apicall.php'))->output());
+        eq('AGI(agi://10.0.0.1/x)', (new \ext_agi('agi://10.0.0.1/x'))->output());
+        \FreePBX::Config()->set('LAUNCH_AGI_AS_FASTAGI', false);
+    });
+
+    test('[stack] tools: install-module, reload and uninstall-module on a scratch web root', function () use ($spool): void {
+        $dir = tmpdir('apicall-tools');
+        mkdir("$dir/www/admin/modules", 0755, true);
+        mkdir("$dir/etc");
+        mkdir("$dir/agi");
+        // A copy of module.xml under another rawname keeps the stack's own module untouched.
+        $mod = "$dir/www/admin/modules/apicalltoolstest";
+        mkdir($mod);
+        $xml = str_replace(
+            ['<rawname>apicall</rawname>', 'name="apicall_calls"'],
+            ['<rawname>apicalltoolstest</rawname>', 'name="apicalltoolstest_calls"'],
+            (string) file_get_contents(repo() . '/module.xml')
+        );
+        file_put_contents("$mod/module.xml", $xml);
+        file_put_contents("$mod/Apicalltoolstest.class.php", '<?php
+namespace FreePBX\modules;
+class Apicalltoolstest extends \FreePBX_Helpers implements \BMO {
+    public function install() { $this->setConfig("installed", "yes"); }
+    public function uninstall() { $this->deleteAll(); }
+    public function backup() {}
+    public function restore($backup) {}
+    public static function myDialplanHooks() { return 400; }
+    public function doDialplanHook(&$ext, $engine, $priority) {
+        $ext->add("tools-test", "s", "", new \ext_noop("engine=$engine priority=$priority"));
+    }
+}');
+        mkdir("$mod/agi-bin");
+        file_put_contents("$mod/agi-bin/tools-test.php", "<?php\n");
+        $amp = array_merge(stack_amp_conf(), [
+            'AMPWEBROOT' => "$dir/www", 'ASTETCDIR' => "$dir/etc", 'ASTAGIDIR' => "$dir/agi", 'ASTSPOOLDIR' => $spool,
+        ]);
+        $conf = write_conf($dir, $amp);
+        $run = static function (string $tool, string ...$args) use ($conf): array {
+            $cmd = 'FREEPBX_CONF=' . escapeshellarg($conf) . ' ' . escapeshellarg(PHP_BINARY) . ' '
+                . escapeshellarg(repo() . "/tests/freepbx/tools/$tool");
+            foreach ($args as $a) {
+                $cmd .= ' ' . escapeshellarg($a);
+            }
+            exec($cmd . ' 2>&1', $out, $code);
+            return [$code, implode("\n", $out)];
+        };
+        $pdo = \FreePBX::Database();
+        cleanup(static function () use ($pdo): void {
+            $pdo->query('DROP TABLE IF EXISTS `apicalltoolstest_calls`');
+            $pdo->query('DROP TABLE IF EXISTS `kvstore_FreePBX_modules_Apicalltoolstest`');
+            $pdo->query("DELETE FROM `modules` WHERE `modulename` = 'apicalltoolstest'");
+        });
+
+        [$code, $out] = $run('install-module.php', 'apicalltoolstest');
+        eq(0, $code, "install-module failed:\n$out");
+        contains('table apicalltoolstest_calls created', $out);
+        $cols = $pdo->query('SHOW COLUMNS FROM `apicalltoolstest_calls`')->fetchAll(\PDO::FETCH_ASSOC);
+        eq(
+            [['id', 'char(32)', 'NO', 'PRI'], ['created', 'datetime', 'NO', 'MUL'], ['tocall', 'varchar(64)', 'NO', ''], ['status', 'varchar(32)', 'NO', '']],
+            array_map(static fn ($c) => [$c['Field'], $c['Type'], $c['Null'], $c['Key']], $cols),
+            'module.xml table'
+        );
+        eq('yes', $pdo->query("SELECT `val` FROM `kvstore_FreePBX_modules_Apicalltoolstest` WHERE `key` = 'installed'")->fetchColumn());
+        eq('1', (string) $pdo->query("SELECT `enabled` FROM `modules` WHERE `modulename` = 'apicalltoolstest'")->fetchColumn());
+        [$code, $out] = $run('install-module.php', 'apicalltoolstest');
+        eq(0, $code, "second install-module failed:\n$out");
+        contains('table apicalltoolstest_calls exists, unchanged', $out);
+
+        [$code, $out] = $run('reload.php');
+        eq(0, $code, "reload failed:\n$out");
+        $conf = (string) file_get_contents("$dir/etc/extensions_additional.conf");
+        ok(strpos($conf, ";          Do NOT edit this file as it is auto-generated by FreePBX.             ;\n") !== false, 'FreePBX header');
+        contains("[tools-test]\ninclude => tools-test-custom\nexten => s,1,Noop(engine=asterisk priority=400)\n\n;--== end of [tools-test] ==--;\n", $conf);
+        contains("[from-internal-additional]\ninclude => from-internal-additional-custom\nexten => h,1,Hangup()\n", $conf);
+        ok(is_file("$dir/agi/tools-test.php") && (fileperms("$dir/agi/tools-test.php") & 0777) === 0755, 'agi-bin copied with mode 755');
+
+        [$code, $out] = $run('uninstall-module.php', 'apicalltoolstest');
+        eq(0, $code, "uninstall-module failed:\n$out");
+        eq(0, (int) $pdo->query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'apicalltoolstest_calls'")->fetchColumn(), 'table dropped');
+        eq(false, $pdo->query("SELECT `enabled` FROM `modules` WHERE `modulename` = 'apicalltoolstest'")->fetchColumn(), 'module removed from the list');
+    });
+}

@@ -1,0 +1,273 @@
+<?php
+
+/**
+ * The public entry points (index.php, aibot.php) served over real HTTP by PHP's
+ * built-in web server, from a folder of symlinks like $AMPWEBROOT/apicall.
+ *
+ * - request checks (405, 415, 413) and 503 extension_not_loaded: no stack needed;
+ * - bootstrap failures (503 database_unavailable) and the JSON mapping of errors, with
+ *   a PHP double of the extension (fixtures/fake_extension.php);
+ * - tests marked [stack] use the stack's freepbx.conf and MariaDB (fail without `make up`);
+ * - tests marked [ext] use the built extension (target/debug/libapicall.so), skipped
+ *   when it has not been built.
+ * Full HTTP flows through Apache are the integration suite's (tests/integration).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+declare(strict_types=1);
+
+namespace ApicallTest;
+
+const JSON = ['Content-Type' => 'application/json'];
+
+/** Environment without the stack's extra ini dir: the extension is not loaded. */
+function bare_env(array $extra = []): array
+{
+    return array_merge(['PHP_INI_SCAN_DIR' => null, 'FREEPBX_CONF' => '/nonexistent/freepbx.conf'], $extra);
+}
+
+function extension_loaded_in(array $env, array $phpArgs = []): bool
+{
+    $full = getenv();
+    foreach ($env as $k => $v) {
+        if ($v === null) {
+            unset($full[$k]);
+        } else {
+            $full[$k] = $v;
+        }
+    }
+    $cmd = array_merge([PHP_BINARY], $phpArgs, ['-r', 'echo function_exists("Apicall\\\\originate") ? "yes" : "no";']);
+    $p = proc_open($cmd, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $full);
+    $out = stream_get_contents($pipes[1]);
+    fclose($pipes[1]);
+    fclose($pipes[2]);
+    proc_close($p);
+    return trim((string) $out) === 'yes';
+}
+
+/** One server per configuration, started on first use. */
+function server(string $name): WebServer
+{
+    static $servers = [];
+    if (isset($servers[$name])) {
+        return $servers[$name];
+    }
+    $fake = ['-d', 'auto_prepend_file=' . __DIR__ . '/fixtures/fake_extension.php'];
+    $dir = tmpdir('apicall-confs');
+    $dead = write_conf($dir, [
+        'AMPDBUSER' => 'nobody', 'AMPDBPASS' => 'x', 'AMPDBHOST' => '127.0.0.1',
+        'AMPDBPORT' => (string) free_port(), 'AMPDBNAME' => 'asterisk', 'AMPWEBROOT' => $dir,
+    ]);
+    switch ($name) {
+        case 'bare':
+            return $servers[$name] = new WebServer(bare_env());
+        case 'fake-dead-db':
+            return $servers[$name] = new WebServer(bare_env(['FREEPBX_CONF' => $dead]), $fake);
+        case 'fake-no-conf':
+            return $servers[$name] = new WebServer(bare_env(), $fake);
+        case 'fake-noisy-exit':
+            $conf = "$dir/noisy.conf";
+            file_put_contents($conf, "<?php\necho '<h1>FATAL ERROR</h1><pre>trace</pre>';\nexit(1);\n");
+            return $servers[$name] = new WebServer(bare_env(['FREEPBX_CONF' => $conf]), $fake);
+        case 'fake-throws':
+            $conf = "$dir/throws.conf";
+            file_put_contents($conf, "<?php\nthrow new \\Exception('bootstrap exploded');\n");
+            return $servers[$name] = new WebServer(bare_env(['FREEPBX_CONF' => $conf]), $fake);
+        case 'fake-stack':
+            return $servers[$name] = new WebServer(bare_env(['FREEPBX_CONF' => stack_conf()]), $fake);
+        case 'ext-stack':
+        case 'ext-dead-db':
+            $so = extension_so();
+            if ($so === null) {
+                skip('the extension is not built (target/debug/libapicall.so)');
+            }
+            $args = extension_loaded_in(bare_env()) ? [] : ['-d', 'extension=' . $so];
+            $conf = $name === 'ext-stack' ? stack_conf() : $dead;
+            return $servers[$name] = new WebServer(bare_env(['FREEPBX_CONF' => $conf]), $args);
+    }
+    fail("unknown server $name");
+}
+
+function require_fake_possible(): void
+{
+    if (extension_loaded_in(bare_env())) {
+        skip('the apicall extension is enabled globally for the CLI; the PHP double cannot be loaded');
+    }
+}
+
+function stack_token(): string
+{
+    $t = stack_pdo()->query("SELECT `val` FROM `kvstore_FreePBX_modules_Apicall` WHERE `key` = 'token' AND `id` = 'noid'")->fetchColumn();
+    if (!is_string($t) || $t === '') {
+        fail('the stack has no token: module apicall not installed (make up)');
+    }
+    return $t;
+}
+
+// ------------------------------------------------------------ request checks
+
+foreach (['index.php', 'aibot.php'] as $entry) {
+    test("$entry: GET, PUT, HEAD and OPTIONS are 405 method_not_allowed with Allow: POST", function () use ($entry): void {
+        foreach (['GET', 'PUT', 'DELETE', 'OPTIONS'] as $method) {
+            $res = server('bare')->request($method, "/apicall/$entry", JSON, $method === 'PUT' ? '{}' : '');
+            assert_error($res, 405, 'method_not_allowed');
+            eq('POST', $res[1]['allow'] ?? null, "$method Allow header");
+            eq('no-store', $res[1]['cache-control'] ?? null, 'Cache-Control');
+        }
+        $res = server('bare')->request('HEAD', "/apicall/$entry");
+        eq(405, $res[0], 'HEAD');
+        eq('POST', $res[1]['allow'] ?? null, 'HEAD Allow header');
+    });
+
+    test("$entry: a body that is not application/json is 415 unsupported_media_type", function () use ($entry): void {
+        $s = server('bare');
+        foreach (['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonp', 'application/json; charset=iso-8859-1'] as $ct) {
+            assert_error($s->request('POST', "/apicall/$entry", ['Content-Type' => $ct], '{"tocall":"200"}'), 415, 'unsupported_media_type');
+        }
+        assert_error($s->request('POST', "/apicall/$entry", [], '{"tocall":"200"}'), 415, 'unsupported_media_type');
+    });
+
+    test("$entry: application/json with or without charset=utf-8 passes the media type check", function () use ($entry): void {
+        $s = server('bare');
+        if (extension_loaded_in(bare_env())) {
+            skip('the extension is enabled globally for the CLI');
+        }
+        foreach (['application/json', 'application/json;charset=utf-8', 'Application/JSON; charset="UTF-8"'] as $ct) {
+            assert_error($s->request('POST', "/apicall/$entry", ['Content-Type' => $ct], '{"tocall":"200"}'), 503, 'extension_not_loaded');
+        }
+    });
+
+    test("$entry: a body over 65536 bytes is 413 body_too_large", function () use ($entry): void {
+        $s = server('bare');
+        $big = '{"tocall":"200","message":"' . str_repeat('a', 65536) . '"}';
+        assert_error($s->request('POST', "/apicall/$entry", JSON, $big), 413, 'body_too_large');
+        $res = $s->request('POST', "/apicall/$entry", JSON + ['Transfer-Encoding' => 'chunked'], dechunked_body($big), false);
+        assert_error($res, 413, 'body_too_large');
+    });
+
+    test("$entry: without the extension the answer is 503 extension_not_loaded", function () use ($entry): void {
+        if (extension_loaded_in(bare_env())) {
+            skip('the extension is enabled globally for the CLI');
+        }
+        $exactly = '{"tocall":"' . str_repeat('1', 65536 - 13) . '"}';
+        eq(65536, strlen($exactly));
+        assert_error(server('bare')->request('POST', "/apicall/$entry", JSON, $exactly), 503, 'extension_not_loaded');
+    });
+}
+
+/** $body as HTTP/1.1 chunks (no Content-Length), to check the real size is enforced. */
+function dechunked_body(string $body): string
+{
+    $out = '';
+    foreach (str_split($body, 8192) as $chunk) {
+        $out .= dechex(strlen($chunk)) . "\r\n" . $chunk . "\r\n";
+    }
+    return $out . "0\r\n\r\n";
+}
+
+// ------------------------------------------------------ bootstrap failures
+
+test('index.php: an unreachable database is 503 database_unavailable (JSON, not an error page)', function (): void {
+    require_fake_possible();
+    assert_error(server('fake-dead-db')->request('POST', '/apicall/index.php', JSON + ['token' => 'x'], '{"tocall":"200"}'), 503, 'database_unavailable');
+    assert_error(server('fake-dead-db')->request('POST', '/apicall/aibot.php', JSON + ['token' => 'x'], '{"PhoneNumber":"200"}'), 503, 'database_unavailable');
+    contains('apicall: FreePBX bootstrap failed', server('fake-dead-db')->log(), 'the cause is logged');
+});
+
+test('index.php: a missing freepbx.conf is 503 database_unavailable', function (): void {
+    require_fake_possible();
+    assert_error(server('fake-no-conf')->request('POST', '/apicall/index.php', JSON, '{"tocall":"200"}'), 503, 'database_unavailable');
+});
+
+test('index.php: a bootstrap that prints and exits still yields only JSON 503', function (): void {
+    require_fake_possible();
+    $res = server('fake-noisy-exit')->request('POST', '/apicall/index.php', JSON, '{"tocall":"200"}');
+    assert_error($res, 503, 'database_unavailable');
+    ok(strpos($res[2], 'FATAL') === false, 'bootstrap output dropped: ' . $res[2]);
+});
+
+test('index.php: a bootstrap that throws yields JSON 503', function (): void {
+    require_fake_possible();
+    $res = server('fake-throws')->request('POST', '/apicall/index.php', JSON, '{"tocall":"200"}');
+    assert_error($res, 503, 'database_unavailable');
+    ok(strpos($res[2], 'exploded') === false, 'no internal detail in the answer');
+    contains('bootstrap exploded', server('fake-throws')->log(), 'but it is logged');
+});
+
+// --------------------------------------- error mapping (PHP double, stack DB)
+
+test('[stack] index.php: no token or a wrong token is 401 unauthorized', function (): void {
+    require_fake_possible();
+    $s = server('fake-stack');
+    assert_error($s->request('POST', '/apicall/index.php', JSON, '{"tocall":"200"}'), 401, 'unauthorized');
+    $res = $s->request('POST', '/apicall/index.php', JSON + ['token' => 'wrong'], '{"tocall":"200"}');
+    assert_error($res, 401, 'unauthorized');
+    eq('Token', $res[1]['www-authenticate'] ?? null, 'WWW-Authenticate');
+});
+
+test('[stack] index.php: the right token reaches originate() with the full $config', function (): void {
+    require_fake_possible();
+    [$status, $headers, $body, $json] = server('fake-stack')->request('POST', '/apicall/index.php', JSON + ['token' => stack_token()], '{"tocall":"2001"}');
+    eq(200, $status, "status (body $body)\n" . server('fake-stack')->log());
+    eq('application/json; charset=utf-8', $headers['content-type'] ?? null);
+    eq(str_repeat('ab', 16), $json['id'] ?? null);
+    eq('queued', $json['status'] ?? null);
+    eq('2001', $json['tocall'] ?? null);
+    eq(['db_host', 'db_port', 'db_user', 'db_pass', 'db_name', 'db_socket', 'spool_dir', 'tts_cache_dir',
+        'dial_context', 'default_language', 'default_callerid'], $json['config_keys'] ?? null);
+});
+
+test('[stack] index.php: ApiError becomes {"error":{code,field,message}} with its status', function (): void {
+    require_fake_possible();
+    $s = server('fake-stack');
+    $h = JSON + ['token' => stack_token()];
+    $res = $s->request('POST', '/apicall/index.php', $h, '{"tocall":""}');
+    assert_error($res, 400, 'invalid_field', 'tocall');
+    eq('tocall must not be empty', $res[3]['error']['message']);
+    assert_error($s->request('POST', '/apicall/index.php', $h, 'not json'), 400, 'invalid_json');
+    assert_error($s->request('POST', '/apicall/index.php', $h, ''), 400, 'invalid_json');
+});
+
+test('[stack] index.php: other exceptions are 500 internal_error, details only in the log', function (): void {
+    require_fake_possible();
+    $s = server('fake-stack');
+    $h = JSON + ['token' => stack_token()];
+    foreach (['boom', 'error', 'exit'] as $case) {
+        $res = $s->request('POST', '/apicall/index.php', $h, '{"tocall":"' . $case . '"}');
+        assert_error($res, 500, 'internal_error');
+        eq('Internal error', $res[3]['error']['message'], "$case: generic message");
+    }
+    contains('secret internal detail boom', $s->log());
+    contains('apicall_fake_no_such_function', $s->log());
+});
+
+test('[stack] index.php: text printed before the answer does not corrupt the JSON', function (): void {
+    require_fake_possible();
+    [$status, , $body, $json] = server('fake-stack')->request('POST', '/apicall/index.php', JSON + ['token' => stack_token()], '{"tocall":"noise"}');
+    eq(200, $status);
+    ok(is_array($json) && strpos($body, 'noise</b>') === false, "clean JSON: $body");
+});
+
+test('[stack] aibot.php: authenticated requests get 501 not_implemented, others 401', function (): void {
+    require_fake_possible();
+    $s = server('fake-stack');
+    assert_error($s->request('POST', '/apicall/aibot.php', JSON + ['token' => 'nope'], '{"PhoneNumber":"2001"}'), 401, 'unauthorized');
+    assert_error($s->request('POST', '/apicall/aibot.php', JSON + ['token' => stack_token()], '{"PhoneNumber":"2001"}'), 501, 'not_implemented');
+});
+
+// ------------------------------------------------------- with the real extension
+
+test('[stack][ext] index.php with the real extension: wrong token 401, bad JSON 400', function (): void {
+    $s = server('ext-stack');
+    assert_error($s->request('POST', '/apicall/index.php', JSON + ['token' => str_repeat('0', 64)], '{"tocall":"2001"}'), 401, 'unauthorized');
+    assert_error($s->request('POST', '/apicall/index.php', JSON, '{"tocall":"2001"}'), 401, 'unauthorized');
+    $res = $s->request('POST', '/apicall/index.php', JSON + ['token' => stack_token()], '{"tocall": ');
+    eq(400, $res[0], 'status for broken JSON: ' . $res[2]);
+    eq(['error'], array_keys($res[3] ?? []), 'error shape');
+    assert_error($s->request('POST', '/apicall/aibot.php', JSON + ['token' => stack_token()], '{}'), 501, 'not_implemented');
+});
+
+test('[ext] index.php with the real extension and no database: 503 database_unavailable', function (): void {
+    assert_error(server('ext-dead-db')->request('POST', '/apicall/index.php', JSON + ['token' => 'x'], '{"tocall":"2001"}'), 503, 'database_unavailable');
+});
