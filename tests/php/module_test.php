@@ -1,0 +1,107 @@
+<?php
+
+/**
+ * The module's package-level facts: module.xml as FreePBX 17 reads it, one version
+ * everywhere, every PHP file lint-clean, the public folder exposing only entry points.
+ * No database needed.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+declare(strict_types=1);
+
+namespace ApicallTest;
+
+load_framework_classes();
+require_once repo() . '/Apicall.class.php';
+
+function module_xml(): \SimpleXMLElement
+{
+    $xml = simplexml_load_file(repo() . '/module.xml');
+    if ($xml === false) {
+        fail('module.xml is not well-formed XML');
+    }
+    return $xml;
+}
+
+test('module.xml has the fields FreePBX 17 needs', function (): void {
+    $x = module_xml();
+    eq('module', $x->getName());
+    eq('apicall', (string) $x->rawname);
+    eq('API Call', (string) $x->name);
+    eq('17.0.0', (string) $x->version);
+    eq('GPLv3+', (string) $x->license);
+    eq('Applications', (string) $x->category);
+    ok(trim((string) $x->publisher) !== '', 'publisher');
+    ok(trim((string) $x->description) !== '', 'description');
+    ok((bool) preg_match('/\*17\.0\.0\*/', (string) $x->changelog), 'changelog has a *17.0.0* line');
+    eq('API Call', (string) $x->menuitems->apicall, 'menu item -> page.apicall.php');
+    ok(is_file(repo() . '/page.apicall.php'), 'page.apicall.php exists');
+    eq('17.0', (string) $x->supported->version);
+    eq('17.0', (string) $x->depends->version);
+    eq('8.2', (string) $x->depends->phpversion);
+});
+
+test('module.xml declares apicall_calls with Doctrine types', function (): void {
+    $t = module_xml()->database->table;
+    eq('apicall_calls', (string) $t['name']);
+    $fields = [];
+    foreach ($t->field as $f) {
+        $fields[(string) $f['name']] = [(string) $f['type'], (string) $f['length']];
+    }
+    eq(['id' => ['string', '32'], 'created' => ['datetime', ''], 'tocall' => ['string', '64'], 'status' => ['string', '32']], $fields);
+    eq('true', (string) $t->field[0]['primarykey']);
+});
+
+test('one version: module.xml, Apicall::VERSION and the extension', function (): void {
+    eq((string) module_xml()->version, \FreePBX\modules\Apicall::VERSION);
+    if (!function_exists('Apicall\\version')) {
+        skip('extension not loaded in this PHP (set PHP_INI_SCAN_DIR as in .stack/env)');
+    }
+    eq(\FreePBX\modules\Apicall::VERSION, \Apicall\version());
+});
+
+test('every PHP file of the module and its tests passes php -l', function (): void {
+    $files = array_merge(
+        glob(repo() . '/*.php') ?: [],
+        glob(repo() . '/includes/*.php') ?: [],
+        glob(repo() . '/views/*.php') ?: [],
+        glob(repo() . '/tests/freepbx/*.php') ?: [],
+        glob(repo() . '/tests/freepbx/*/*.php') ?: [],
+        glob(repo() . '/tests/php/*.php') ?: [],
+        glob(repo() . '/tests/php/fixtures/*.php') ?: []
+    );
+    ok(count($files) > 20, 'found the PHP files');
+    $bad = [];
+    foreach ($files as $f) {
+        exec(escapeshellarg(PHP_BINARY) . ' -n -l ' . escapeshellarg($f) . ' 2>&1', $out, $code);
+        if ($code !== 0) {
+            $bad[] = $f . ': ' . implode(' ', $out);
+        }
+        $out = [];
+    }
+    eq([], $bad);
+});
+
+test('the entry points are the only public files', function (): void {
+    eq(['index.php', 'aibot.php'], \FreePBX\modules\Apicall::PUBLIC_FILES);
+    foreach (\FreePBX\modules\Apicall::PUBLIC_FILES as $f) {
+        ok(is_file(repo() . "/$f"), "$f exists");
+    }
+});
+
+test('the token is 64 lowercase hex characters with or without the extension', function (): void {
+    $t = \FreePBX\modules\Apicall::newToken();
+    ok(preg_match('/^[0-9a-f]{64}$/', $t) === 1, "token $t");
+    ok($t !== \FreePBX\modules\Apicall::newToken(), 'tokens differ');
+});
+
+test('is_json_media_type() accepts JSON with a UTF-8 charset only', function (): void {
+    require_once repo() . '/includes/public.php';
+    foreach (['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON;charset=UTF8', 'application/json; foo=bar'] as $ok) {
+        eq(true, \Apicall\Web\is_json_media_type($ok), $ok);
+    }
+    foreach (['', 'text/json', 'application/json-patch+json', 'application/json; charset=latin1', 'text/plain; application/json'] as $no) {
+        eq(false, \Apicall\Web\is_json_media_type($no), $no);
+    }
+});
