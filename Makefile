@@ -1,0 +1,48 @@
+# apicall: build, local stack and tests. Everything runs as root on Debian 12
+# (see tests/stack/*.sh). `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: all deps build up down restart test selftest demo lint
+
+all: build
+
+## deps: apt packages, the asterisk user, the Python venv, the Asterisk 22 sid root (idempotent)
+deps:
+	@bash tests/stack/install-deps.sh
+	@bash tests/stack/asterisk-root.sh
+
+## build: the Rust workspace, including the PHP extension target/debug/libapicall.so
+build:
+	@start=$$(date +%s); cargo build --workspace; echo "[stack] cargo build: $$(( $$(date +%s) - start ))s"
+
+## up: start (or check) MariaDB, Apache + mod_php + the extension, Asterisk; prints APICALL_URL/TOKEN
+up: deps build
+	@bash tests/stack/up.sh
+
+## down: stop the local stack (data and logs stay in .stack/)
+down:
+	@bash tests/stack/down.sh
+
+restart: down up
+
+## selftest: real calls to the test phones through the running stack
+selftest: up
+	@bash tests/stack/selftest.sh
+
+## test: every suite (Rust, stack self-test, PHP, integration); what .ci/run runs
+test: up
+	@bash tests/stack/run-tests.sh
+
+## demo: bring the stack up and place a demo call, following it in the Asterisk log
+demo: up
+	@bash tests/stack/demo.sh
+
+## lint: rustfmt, clippy (warnings are errors), php -l on every PHP file
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	@bad=0; n=0; while IFS= read -r -d '' f; do n=$$((n + 1)); \
+	  out=$$(php -l "$$f" 2>&1) || { echo "$$out"; bad=1; }; \
+	done < <(find . -name '*.php' -not -path './target/*' -not -path './.stack/*' -not -path './.git/*' -print0); \
+	echo "php -l: $$n files checked"; exit $$bad

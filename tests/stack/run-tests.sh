@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test suite against the running stack (make test = deps, build, up, then this):
+# cargo test, the stack self-test (real calls), the PHP tests, the Python integration tests.
+# Every suite runs even when an earlier one failed; the exit status is non-zero if any failed.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$REPO"
+[ -f "$STACK/env" ] || die "no $STACK/env: run 'make up' first"
+set -a; . "$STACK/env"; set +a
+
+declare -a SUMMARY=()
+FAILED=0
+suite() {   # suite NAME COMMAND...: runs one suite, records its time and result
+  local name=$1 t rc; shift
+  say "==== $name: $*"
+  t=$(now)
+  "$@"; rc=$?
+  # pytest exits 5 when it collected no test: not a failure of the suite
+  if [ "$rc" = 5 ] && [ "$name" = integration ]; then rc=0; fi
+  if [ "$rc" = 0 ]; then SUMMARY+=("ok     $name ($(elapsed "$t"))")
+  else SUMMARY+=("FAILED $name ($(elapsed "$t"), exit $rc)"); FAILED=1; fi
+}
+
+suite rust cargo test --workspace
+suite stack bash tests/stack/selftest.sh
+if [ -f tests/php/run.php ]; then suite php php tests/php/run.php
+else warn "tests/php/run.php not there: PHP tests skipped"; fi
+if [ -d tests/integration ] && ls tests/integration/test_*.py >/dev/null 2>&1; then
+  suite integration "$STACK/venv/bin/pytest" -v tests/integration
+else warn "no tests/integration/test_*.py: integration tests skipped"; fi
+
+say "==== summary"
+for line in "${SUMMARY[@]}"; do say "$line"; done
+exit $FAILED
