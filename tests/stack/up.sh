@@ -27,6 +27,12 @@ write_if_changed() {
   chmod 644 "$tmp"; mv "$tmp" "$dst"; return 0
 }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null; }
+# port_free PORT WHAT: dies if something else already listens on 127.0.0.1:PORT.
+port_free() {
+  local who
+  who=$(ss -Htlnp "sport = :$1" 2>/dev/null | head -1)
+  [ -z "$who" ] || die "port $1 ($2) is taken by another process: $who (another stack up? 'make down' there)"
+}
 
 # ---------------------------------------------------------------- folders
 mkdir -p "$STACK"/{run,log,freepbx,www/admin/modules,phones/phrases,php/apache2,apache/{run,logs}} \
@@ -36,9 +42,17 @@ mkdir -p "$STACK"/{run,log,freepbx,www/admin/modules,phones/phrases,php/apache2,
 chown mysql:mysql "$STACK/run"
 chown -R "$AST_USER:$AST_USER" "$STACK/asterisk" "$STACK/phones" "$STACK/www"
 # Everything the asterisk user runs must be reachable through the repository path.
+# (A checkout under a private folder, e.g. a mode-700 temp dir, gets o+x on its parents.)
 if ! runuser -u "$AST_USER" -- test -r "$TPL/up.sh"; then
-  warn "user $AST_USER cannot read $REPO (a parent folder is not world-searchable):"
-  warn "Apache and Asterisk will not reach the module; make the path readable (chmod o+x)"
+  d=$REPO
+  while [ "$d" != / ]; do
+    if [ "$(stat -c %A "$d" | cut -c10)" != x ] && [ "$(stat -c %A "$d" | cut -c10)" != t ]; then
+      chmod o+x "$d"; say "made $d searchable (o+x) for user $AST_USER"
+    fi
+    d=$(dirname "$d")
+  done
+  runuser -u "$AST_USER" -- test -r "$TPL/up.sh" \
+    || die "user $AST_USER cannot read $REPO: Apache and Asterisk would not reach the module"
 fi
 ln -sfn "$REPO" "$STACK/www/admin/modules/apicall"
 
@@ -64,6 +78,7 @@ else
       || { cat "$STACK/log/mariadb-install-db.log" >&2; die "mariadb-install-db failed"; }
   fi
   rm -f "$DB_SOCK" "$DB_PID"
+  port_free "$DB_PORT" mariadb
   setsid /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$STACK/mysql" \
     --socket="$DB_SOCK" --port="$DB_PORT" --bind-address=127.0.0.1 --pid-file="$DB_PID" \
     --log-error="$STACK/log/mariadb.err" --skip-name-resolve \
@@ -183,6 +198,7 @@ apache2 -t -f "$AP_CONF" >/dev/null 2>"$STACK/log/apache-configtest.log" \
 ap_http_ok() { curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$WEB_PORT/" ; }
 ap_start() {
   rm -f "$AP_PID"
+  port_free "$WEB_PORT" apache
   apache2 -f "$AP_CONF" -k start
   for _ in $(seq 1 80); do pid_alive "$AP_PID" && ap_http_ok && break; sleep 0.25; done
   pid_alive "$AP_PID" || { tail -20 "$STACK/apache/logs/error.log" >&2; die "apache did not start"; }
@@ -253,6 +269,7 @@ if ast_up; then
 else
   if pid_alive "$AST_PID"; then kill "$(cat "$AST_PID")" || true; sleep 1; fi
   rm -f "$AST_PID" "$AST_RUN/asterisk.ctl"
+  port_free "$AMI_PORT" "asterisk AMI"
   # Started as root, Asterisk drops to runuser/rungroup (asterisk.conf) itself. The env
   # is what AGI scripts inherit: PHP_INI_SCAN_DIR (the extension), FREEPBX_CONF, ODBC.
   ( cd "$AST_RUN" && exec setsid env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
