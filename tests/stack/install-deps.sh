@@ -16,7 +16,7 @@ PKGS=(
   mmdebstrap patchelf
   unixodbc odbc-mariadb
   python3 python3-venv
-  curl ca-certificates iproute2 procps psmisc file
+  curl ca-certificates iproute2 procps psmisc file binutils
 )
 
 [ "$(id -u)" = 0 ] || die "install-deps.sh must run as root"
