@@ -5,7 +5,6 @@
 //! check against FreePBX's kvstore, and the per-process async runtime the PHP extension borrows.
 //! The `apicall-php` crate only translates between PHP values and these types.
 
-pub mod audio;
 pub mod callfile;
 pub mod config;
 pub mod error;
@@ -17,6 +16,7 @@ pub mod runtime;
 pub mod token;
 pub mod tts;
 
+pub use apicall_speech::audio;
 pub use config::CoreConfig;
 pub use error::ApiError;
 

@@ -1,0 +1,8 @@
+//! apicall-speech: the audio side of apicall, independent of PHP, Asterisk and the database.
+//!
+//! PCM in the shapes Asterisk carries (8 kHz signed linear), conversion to and from files, and,
+//! as they arrive, endpointing of a caller's answer, mp3 encoding, and speech-to-text clients.
+
+pub mod audio;
+
+pub use audio::Pcm;
