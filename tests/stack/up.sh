@@ -73,7 +73,7 @@ else
     say "mariadb: initializing datadir $STACK/mysql"
     rm -rf "$STACK/mysql"
     mariadb-install-db --no-defaults --user=mysql --datadir="$STACK/mysql" \
-      --auth-root-authentication-method=socket --skip-test-db \
+      --auth-root-authentication-method=socket --skip-test-db --skip-name-resolve --force \
       > "$STACK/log/mariadb-install-db.log" 2>&1 \
       || { cat "$STACK/log/mariadb-install-db.log" >&2; die "mariadb-install-db failed"; }
   fi
