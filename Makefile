@@ -17,7 +17,8 @@ build:
 	@start=$$(date +%s); cargo build --workspace; echo "[stack] cargo build: $$(( $$(date +%s) - start ))s"
 
 ## up: start (or check) MariaDB, Apache + mod_php + the extension, Asterisk; prints APICALL_URL/TOKEN
-up: deps build
+up: deps
+	@start=$$(date +%s); cargo build -p apicall-php; echo "[stack] cargo build -p apicall-php: $$(( $$(date +%s) - start ))s"
 	@bash tests/stack/up.sh
 
 ## down: stop the local stack (data and logs stay in .stack/)

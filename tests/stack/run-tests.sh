@@ -30,5 +30,10 @@ if [ -d tests/integration ] && ls tests/integration/test_*.py >/dev/null 2>&1; t
 else warn "no tests/integration/test_*.py: integration tests skipped"; fi
 
 say "==== summary"
-for line in "${SUMMARY[@]}"; do say "$line"; done
+npass=0; nfail=0
+for line in "${SUMMARY[@]}"; do
+  say "$line"
+  case "$line" in ok*) npass=$((npass + 1)) ;; *) nfail=$((nfail + 1)) ;; esac
+done
+echo "suites: $npass passed, $nfail failed"
 exit $FAILED
