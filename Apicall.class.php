@@ -4,8 +4,8 @@
  * API Call: the module's BMO class.
  *
  * The call logic lives in the Rust extension (functions Apicall\...). This class
- * installs the module (token, public folder), holds its settings in the kvstore
- * (table kvstore_FreePBX_modules_Apicall), builds the configuration array the
+ * installs the module (token, URL secret, public folder), holds its settings in the
+ * kvstore (table kvstore_FreePBX_modules_Apicall), builds the configuration array the
  * extension takes, writes the module's dialplan and renders the admin page.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -19,16 +19,35 @@ class Apicall extends \FreePBX_Helpers implements \BMO
     public const VERSION = '17.0.0';
 
     /** Entry points exposed (as symlinks) in $AMPWEBROOT/apicall/. */
-    public const PUBLIC_FILES = ['index.php', 'aibot.php'];
+    public const PUBLIC_FILES = ['index.php', 'aibot.php', 'cdr.php', 'answer.php'];
 
-    /** Dialplan context the call files start in. */
+    /** Dialplan context the call files of index.php start in. */
     public const MESSAGE_CONTEXT = 'apicall-message';
+
+    /** Dialplan context the call files of aibot.php start in. */
+    public const AIBOT_CONTEXT = 'apicall-aibot';
+
+    /** Hangup handler of aibot calls (sends the status webhook). */
+    public const HANGUP_CONTEXT = 'apicall-hangup';
+
+    /** AGI scripts of the module (agi-bin/, copied to ASTAGIDIR by fwconsole reload). */
+    public const AIBOT_AGI = 'apicall-aibot.php';
+    public const STATUS_AGI = 'apicall-status.php';
 
     /** Settings (kvstore keys) and their defaults. */
     public const SETTING_DEFAULTS = [
         'dial_context' => 'from-internal',
         'default_language' => 'it',
         'default_callerid' => '999',
+        // Base URL of the public folder as clients reach it; '' = derived from each web request.
+        'public_url' => '',
+        'answer_url_lifetime' => '86400',
+        'answer_retention_days' => '7',
+        'webhook_timeout' => '5',
+        'webhook_connect_timeout' => '2',
+        'stt_provider' => 'local',
+        'stt_url' => 'http://127.0.0.1:8765',
+        'stt_model' => 'whisper-tiny.en',
     ];
 
     public $FreePBX;
@@ -43,21 +62,27 @@ class Apicall extends \FreePBX_Helpers implements \BMO
 
     // ------------------------------------------------------------------ install
 
-    /** Creates the token once and the public folder. Safe to run again (upgrade). */
+    /**
+     * Creates the token and the URL secret once (each 64 hex characters) and the public
+     * folder. Safe to run again (upgrade): existing secrets are kept.
+     */
     public function install(): void
     {
-        $token = $this->getConfig('token');
-        if (!is_string($token) || !preg_match('/^[0-9a-f]{64}$/', $token)) {
-            $this->setConfig('token', self::newToken());
+        foreach (['token', 'url_secret'] as $key) {
+            $value = $this->getConfig($key);
+            if (!is_string($value) || !preg_match('/^[0-9a-f]{64}$/', $value)) {
+                $this->setConfig($key, self::newToken());
+            }
         }
         $this->installPublicFolder();
     }
 
-    /** Removes the public folder and everything the module keeps in its kvstore (token included). */
+    /** Removes the public folder and everything the module keeps in its kvstore (secrets included). */
     public function uninstall(): void
     {
         $this->removePublicFolder();
         $this->delConfig('token');
+        $this->delConfig('url_secret');
         $this->deleteAll();
     }
 
@@ -85,6 +110,13 @@ class Apicall extends \FreePBX_Helpers implements \BMO
     {
         $token = $this->getConfig('token');
         return is_string($token) ? $token : '';
+    }
+
+    /** The secret signing answer-audio URLs (HMAC-SHA256 key), or '' before install(). */
+    public function getUrlSecret(): string
+    {
+        $secret = $this->getConfig('url_secret');
+        return is_string($secret) ? $secret : '';
     }
 
     /** $AMPWEBROOT/apicall */
@@ -179,6 +211,9 @@ class Apicall extends \FreePBX_Helpers implements \BMO
             throw new \InvalidArgumentException("Unknown setting $key");
         }
         $value = $this->getConfig($key);
+        if (is_int($value) || is_float($value)) {
+            $value = (string) $value;
+        }
         if (!is_string($value) || $value === '') {
             return self::SETTING_DEFAULTS[$key];
         }
@@ -201,9 +236,57 @@ class Apicall extends \FreePBX_Helpers implements \BMO
     }
 
     /**
+     * Base URL of the public folder for the extension: the `public_url` setting when the
+     * admin set one, else derived from the web request being served, else '' (CLI, e.g.
+     * AGI scripts: the core then uses the URL stored with the call when it was queued).
+     */
+    public function getPublicUrl(): string
+    {
+        $setting = rtrim($this->getSetting('public_url'), '/');
+        if ($setting !== '') {
+            return $setting;
+        }
+        if (PHP_SAPI === 'cli' || PHP_SAPI === 'phpdbg') {
+            return '';
+        }
+        return self::requestBaseUrl($_SERVER);
+    }
+
+    /**
+     * scheme://host/folder of the public folder, from a web request's $_SERVER: the folder
+     * of SCRIPT_NAME for a public entry point (e.g. http://pbx/apicall for
+     * /apicall/aibot.php), else the apicall folder next to admin/ for an admin page, else
+     * /apicall. '' when the Host header is not a plain host[:port].
+     */
+    public static function requestBaseUrl(array $server): string
+    {
+        $https = (!empty($server['HTTPS']) && strtolower((string) $server['HTTPS']) !== 'off')
+            || strtolower((string) ($server['HTTP_X_FORWARDED_PROTO'] ?? '')) === 'https';
+        $host = (string) ($server['HTTP_HOST'] ?? '');
+        if (!preg_match('/^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/', $host)) {
+            return '';
+        }
+        $script = (string) ($server['SCRIPT_NAME'] ?? '');
+        if (!preg_match('#^[A-Za-z0-9._~/-]*$#', $script) || strpos($script, '..') !== false) {
+            $script = '';
+        }
+        if ($script !== '' && in_array(basename($script), self::PUBLIC_FILES, true)) {
+            $folder = dirname($script);
+        } elseif (preg_match('#^(.*)/admin/[^/]+$#', $script, $m)) {
+            $folder = $m[1] . '/apicall';
+        } else {
+            $folder = '/apicall';
+        }
+        return ($https ? 'https' : 'http') . '://' . $host . rtrim($folder, '/');
+    }
+
+    /**
      * The $config array the extension's functions take (all strings):
      * db_host, db_port, db_user, db_pass, db_name, db_socket, spool_dir,
-     * tts_cache_dir, dial_context, default_language, default_callerid.
+     * tts_cache_dir, dial_context, default_language, default_callerid,
+     * cdr_db_name, public_url, url_secret, answers_dir, answer_url_lifetime,
+     * answer_retention_days, webhook_timeout, webhook_connect_timeout,
+     * stt_provider, stt_url, stt_model.
      */
     public function coreConfig(): array
     {
@@ -215,6 +298,7 @@ class Apicall extends \FreePBX_Helpers implements \BMO
             // PDO/mysqli connect to "localhost" through the default socket, so must the core.
             $socket = (string) ini_get('pdo_mysql.default_socket');
         }
+        $spool = rtrim($this->amp('ASTSPOOLDIR', '/var/spool/asterisk'), '/');
         return [
             'db_host' => $host,
             'db_port' => (string) ($conf['AMPDBPORT'] ?? '3306'),
@@ -222,11 +306,22 @@ class Apicall extends \FreePBX_Helpers implements \BMO
             'db_pass' => (string) ($conf['AMPDBPASS'] ?? ''),
             'db_name' => (string) ($conf['AMPDBNAME'] ?? 'asterisk'),
             'db_socket' => $socket,
-            'spool_dir' => rtrim($this->amp('ASTSPOOLDIR', '/var/spool/asterisk'), '/'),
+            'spool_dir' => $spool,
             'tts_cache_dir' => rtrim($this->amp('ASTVARLIBDIR', '/var/lib/asterisk'), '/') . '/sounds/apicall/tts',
             'dial_context' => $this->getDialContext(),
             'default_language' => $this->getDefaultLanguage(),
             'default_callerid' => $this->getDefaultCallerId(),
+            'cdr_db_name' => $this->amp('CDRDBNAME', 'asteriskcdrdb'),
+            'public_url' => $this->getPublicUrl(),
+            'url_secret' => $this->getUrlSecret(),
+            'answers_dir' => $spool . '/apicall/answers',
+            'answer_url_lifetime' => $this->getSetting('answer_url_lifetime'),
+            'answer_retention_days' => $this->getSetting('answer_retention_days'),
+            'webhook_timeout' => $this->getSetting('webhook_timeout'),
+            'webhook_connect_timeout' => $this->getSetting('webhook_connect_timeout'),
+            'stt_provider' => $this->getSetting('stt_provider'),
+            'stt_url' => $this->getSetting('stt_url'),
+            'stt_model' => $this->getSetting('stt_model'),
         ];
     }
 
@@ -249,8 +344,17 @@ class Apicall extends \FreePBX_Helpers implements \BMO
     }
 
     /**
-     * [apicall-message]: where every call file starts once the callee answers.
+     * [apicall-message]: where the call files of index.php start once the callee answers.
      * Plays APICALL_MESSAGE when set, then goes to the destination of the request.
+     *
+     * [apicall-aibot]: where the call files of aibot.php start. Presets the fallback
+     * destination (hangup), pushes the hangup handler, hands the channel to the EAGI
+     * script (the Rust core runs the conversation and sets APICALL_GOTO_*), then goes
+     * there. `failed` runs when the call could not be placed (no answer, busy, ...).
+     * [apicall-hangup]: the hangup handler; reports the call's status.
+     *
+     * The AGI/EAGI lines are written raw: FreePBX 17's ext_agi turns them into FastAGI
+     * (agi://127.0.0.1/...), which has no audio and does not run the module's scripts.
      */
     public function doDialplanHook(&$ext, $engine, $priority)
     {
@@ -259,6 +363,21 @@ class Apicall extends \FreePBX_Helpers implements \BMO
         $ext->add($c, 's', '', new \ext_gotoif('$["${APICALL_MESSAGE}" = ""]', 'dest'));
         $ext->add($c, 's', '', new \ext_playback('${APICALL_MESSAGE}'));
         $ext->add($c, 's', 'dest', new \ext_goto('${APICALL_DEST_PRIORITY}', '${APICALL_DEST_EXTEN}', '${APICALL_DEST_CONTEXT}'));
+
+        $c = self::AIBOT_CONTEXT;
+        $ext->add($c, 's', '', new \ext_noop('apicall aibot ${APICALL_ID}'));
+        $ext->add($c, 's', '', new \ext_setvar('APICALL_GOTO_CONTEXT', 'app-blackhole'));
+        $ext->add($c, 's', '', new \ext_setvar('APICALL_GOTO_EXTEN', 'hangup'));
+        $ext->add($c, 's', '', new \ext_setvar('APICALL_GOTO_PRIORITY', '1'));
+        $ext->add($c, 's', '', new \ext_setvar('CHANNEL(hangup_handler_push)', self::HANGUP_CONTEXT . ',s,1'));
+        $ext->add($c, 's', '', new \extension('EAGI(' . self::AIBOT_AGI . ')'));
+        $ext->add($c, 's', '', new \ext_goto('${APICALL_GOTO_PRIORITY}', '${APICALL_GOTO_EXTEN}', '${APICALL_GOTO_CONTEXT}'));
+        $ext->add($c, 'failed', '', new \extension('AGI(' . self::STATUS_AGI . ',failed)'));
+        $ext->add($c, 'failed', '', new \ext_hangup(''));
+
+        $c = self::HANGUP_CONTEXT;
+        $ext->add($c, 's', '', new \extension('AGI(' . self::STATUS_AGI . ',hangup)'));
+        $ext->add($c, 's', '', new \ext_return(''));
     }
 
     // -------------------------------------------------------------------- pages
@@ -274,30 +393,37 @@ class Apicall extends \FreePBX_Helpers implements \BMO
 
     public function showPage(): string
     {
+        $base = $this->publicUrl();
+        $settings = [];
+        foreach (array_keys(self::SETTING_DEFAULTS) as $key) {
+            $settings[$key] = $this->getSetting($key);
+        }
         $html = load_view(__DIR__ . '/views/main.php', [
             'token' => $this->getToken(),
-            'endpoint' => $this->publicUrl() . '/index.php',
-            'aibotEndpoint' => $this->publicUrl() . '/aibot.php',
-            'settings' => [
-                'dial_context' => $this->getDialContext(),
-                'default_language' => $this->getDefaultLanguage(),
-                'default_callerid' => $this->getDefaultCallerId(),
-            ],
+            'endpoint' => $base . '/index.php',
+            'aibotEndpoint' => $base . '/aibot.php',
+            'cdrEndpoint' => $base . '/cdr.php',
+            'settings' => $settings,
             'version' => self::VERSION,
             'extensionVersion' => function_exists('Apicall\\version') ? \Apicall\version() : '',
         ]);
         return is_string($html) ? $html : '';
     }
 
-    /** Base URL of the public folder as seen by the browser showing the page. */
+    /**
+     * Base URL of the public folder for the page: the public_url setting, else as seen by
+     * the browser showing the page (HOST when its Host header is unusable).
+     */
     private function publicUrl(): string
     {
-        $https = (!empty($_SERVER['HTTPS']) && strtolower((string) $_SERVER['HTTPS']) !== 'off')
-            || (($_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '') === 'https');
-        $host = (string) ($_SERVER['HTTP_HOST'] ?? 'HOST');
-        if (!preg_match('/^[A-Za-z0-9.\-:\[\]]+$/', $host)) {
-            $host = 'HOST';
+        $setting = rtrim($this->getSetting('public_url'), '/');
+        if ($setting !== '') {
+            return $setting;
         }
-        return ($https ? 'https' : 'http') . '://' . $host . '/apicall';
+        $url = self::requestBaseUrl($_SERVER);
+        if ($url === '') {
+            $url = self::requestBaseUrl(['HTTP_HOST' => 'HOST'] + $_SERVER);
+        }
+        return $url;
     }
 }

@@ -1,9 +1,14 @@
 <?php
 
 /**
- * POST /apicall/aibot.php: a call that talks with webhooks (not implemented yet).
+ * POST /apicall/aibot.php: place an interactive call (message, answer by digits or
+ * voice, webhook loop, status webhook).
  *
- * Same checks and authentication as index.php, then 501 not_implemented.
+ * Headers: token: <module token>, Content-Type: application/json.
+ * Body: {"PhoneNumber": "...", "MessageText"|"MessageUrl": ..., "UserInputMethod": ..., ...}
+ * (every field of the original aibot.php; validated by the extension).
+ * 200 {"id": "...", "status": "queued", "PhoneNumber": "..."} or
+ * {"error": {"code", "field", "message"}}.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -15,8 +20,9 @@ require_once __DIR__ . '/includes/public.php';
 use Apicall\Web;
 
 Web\start();
-Web\accept_json_post();
+$apicallBody = Web\accept_json_post(['check_token', 'aibot_queue']);
 
+// FreePBX bootstrap, in the global scope as FreePBX requires.
 Web\phase('bootstrap');
 $restrict_mods = true;
 $bootstrap_settings = Web\bootstrap_settings();
@@ -27,11 +33,7 @@ try {
 }
 $apicallConfig = Web\core_config();
 
-Web\run(static function () use ($apicallConfig): array {
+Web\run(static function () use ($apicallConfig, $apicallBody): array {
     \Apicall\check_token($apicallConfig, Web\token());
-    return [501, ['error' => [
-        'code' => 'not_implemented',
-        'field' => null,
-        'message' => 'aibot.php is not implemented yet',
-    ]]];
+    return [200, \Apicall\aibot_queue($apicallConfig, $apicallBody)];
 });

@@ -1,21 +1,27 @@
 <?php
 
 /**
- * Helpers of the public entry points (index.php, aibot.php): request checks done
- * before the extension is involved, the JSON answers, and the guard that keeps the
- * answer JSON even when the FreePBX bootstrap dies.
+ * Helpers of the public entry points (index.php, aibot.php, cdr.php, answer.php):
+ * request checks done before the extension is involved, the JSON answers, and the
+ * guard that keeps the answer JSON even when the FreePBX bootstrap dies.
  *
- * Every answer is JSON (Content-Type: application/json; charset=utf-8). Errors:
+ * Every answer is JSON (Content-Type: application/json; charset=utf-8), except the
+ * audio answer.php serves. Errors:
  *   {"error": {"code": "<machine code>", "field": "<field>"|null, "message": "<text>"}}
  * with the HTTP status. Checks, in this order:
- *   405 method_not_allowed      not POST (header Allow: POST)
- *   415 unsupported_media_type  Content-Type is not application/json (parameters allowed;
- *                               a charset other than UTF-8 is refused)
- *   413 body_too_large          body over 65536 bytes
- *   503 extension_not_loaded    the apicall PHP extension is missing
+ *   405 method_not_allowed      not POST (index.php, aibot.php) or not GET (cdr.php,
+ *                               answer.php); header Allow: the method expected
+ *   415 unsupported_media_type  POST: Content-Type is not application/json (parameters
+ *                               allowed; a charset other than UTF-8 is refused)
+ *   413 body_too_large          POST: body over 65536 bytes
+ *   503 extension_not_loaded    the apicall PHP extension (or a function the entry point
+ *                               needs) is missing
  *   503 database_unavailable    the FreePBX bootstrap failed (database, configuration)
  * then the extension's own errors (Apicall\ApiError: status = getCode()) and
  *   500 internal_error          anything else (details only in the error log)
+ *
+ * Nothing here runs on its own: including the file only defines functions, so the
+ * AGI scripts never send headers or JSON.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -32,6 +38,8 @@ final class State
     public static string $phase = 'request';
     public static bool $answered = false;
     public static ?float $started = null;
+    /** The method the entry point accepts (Allow header of 405 answers). */
+    public static string $allow = 'POST';
 }
 
 /**
@@ -104,11 +112,14 @@ function fail(int $status, string $code, ?string $field, string $message, array 
 }
 
 /**
- * Checks method, media type and size, and that the extension is loaded.
- * Returns the raw request body.
+ * Checks method, media type and size, and that the extension provides $functions
+ * (names in the Apicall namespace). Returns the raw request body.
+ *
+ * @param string[] $functions
  */
-function accept_json_post(): string
+function accept_json_post(array $functions = ['check_token', 'originate']): string
 {
+    State::$allow = 'POST';
     $method = strtoupper((string) ($_SERVER['REQUEST_METHOD'] ?? ''));
     if ($method !== 'POST') {
         fail(405, 'method_not_allowed', null, 'Use POST', ['Allow' => 'POST']);
@@ -127,10 +138,56 @@ function accept_json_post(): string
     if (strlen($body) > MAX_BODY) {
         fail(413, 'body_too_large', null, 'The request body is larger than ' . MAX_BODY . ' bytes');
     }
+    require_extension($functions);
+    return $body;
+}
+
+/**
+ * Checks the method is GET and that the extension provides $functions.
+ *
+ * @param string[] $functions
+ */
+function accept_get(array $functions): void
+{
+    State::$allow = 'GET';
+    $method = strtoupper((string) ($_SERVER['REQUEST_METHOD'] ?? ''));
+    if ($method !== 'GET') {
+        fail(405, 'method_not_allowed', null, 'Use GET', ['Allow' => 'GET']);
+    }
+    require_extension($functions);
+}
+
+/**
+ * Answers 503 extension_not_loaded unless the extension provides $functions.
+ *
+ * @param string[] $functions
+ */
+function require_extension(array $functions): void
+{
     if (!extension_ready()) {
         fail(503, 'extension_not_loaded', null, 'The apicall PHP extension is not loaded');
     }
-    return $body;
+    foreach ($functions as $function) {
+        if (!function_exists('Apicall\\' . $function)) {
+            fail(503, 'extension_not_loaded', null, "The apicall PHP extension has no Apicall\\$function (too old)");
+        }
+    }
+}
+
+/**
+ * A query string parameter: null when absent or empty; 400 invalid_field when it is
+ * not a single value (name[]=...).
+ */
+function query(string $name): ?string
+{
+    $value = $_GET[$name] ?? null;
+    if ($value === null || $value === '') {
+        return null;
+    }
+    if (!is_string($value)) {
+        fail(400, 'invalid_field', $name, "$name must be a single value");
+    }
+    return $value;
 }
 
 /** "application/json", optionally with parameters; a charset must be UTF-8. */
@@ -152,11 +209,10 @@ function is_json_media_type(string $contentType): bool
     return true;
 }
 
-/** The functions and the exception class the entry points use. */
+/** The extension is loaded: its token check and exception class exist. */
 function extension_ready(): bool
 {
     return function_exists('Apicall\\check_token')
-        && function_exists('Apicall\\originate')
         && class_exists('Apicall\\ApiError', false);
 }
 
@@ -212,16 +268,25 @@ function token(): ?string
 }
 
 /**
- * Runs the request's work and answers: $work returns [status, payload].
- * ApiError becomes its JSON error; any other Throwable a logged 500.
+ * Runs the request's work and answers: $work returns [status, payload], or null when
+ * it has answered itself (send_file). ApiError becomes its JSON error; any other
+ * Throwable a logged 500.
  */
 function run(callable $work): void
 {
     phase('run');
     try {
-        [$status, $payload] = $work();
+        $result = $work();
+        if ($result === null && State::$answered) {
+            return;
+        }
+        [$status, $payload] = $result;
         respond($status, $payload);
     } catch (\Throwable $e) {
+        if (State::$answered) {
+            error_log('apicall: error after the answer was sent: ' . get_class($e) . ': ' . $e->getMessage());
+            return;
+        }
         if ($e instanceof \Apicall\ApiError) {
             api_error($e);
             return;
@@ -252,7 +317,39 @@ function api_error(\Throwable $e): void
         $headers['WWW-Authenticate'] = 'Token';
     }
     if ($status === 405) {
-        $headers['Allow'] = 'POST';
+        $headers['Allow'] = State::$allow;
     }
     error($status, $code, $field, $message, $headers);
+}
+
+/**
+ * Sends the file at $path as the answer (200, $type, Content-Length, Cache-Control:
+ * private), dropping anything printed before. Answers 404 not_found (JSON) when the
+ * file cannot be read.
+ */
+function send_file(string $path, string $type): void
+{
+    $fh = $path !== '' ? @fopen($path, 'rb') : false;
+    $stat = $fh !== false ? fstat($fh) : false;
+    if ($fh === false || $stat === false || ($stat['mode'] & 0170000) !== 0100000) {
+        if ($fh !== false) {
+            fclose($fh);
+        }
+        error_log("apicall: cannot serve $path: not a readable file");
+        error(404, 'not_found', null, 'No such file');
+        return;
+    }
+    while (ob_get_level() > 0) {
+        ob_end_clean();
+    }
+    if (!headers_sent()) {
+        http_response_code(200);
+        header('Content-Type: ' . $type);
+        header('Content-Length: ' . $stat['size']);
+        header('Cache-Control: private');
+        header('X-Content-Type-Options: nosniff');
+    }
+    State::$answered = true;
+    fpassthru($fh);
+    fclose($fh);
 }

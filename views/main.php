@@ -3,8 +3,9 @@
 /**
  * Admin page of the API Call module (config.php?display=apicall).
  *
- * Variables: $token, $endpoint, $aibotEndpoint, $settings (dial_context,
- * default_language, default_callerid), $version, $extensionVersion.
+ * Variables: $token, $endpoint, $aibotEndpoint, $cdrEndpoint, $settings (every
+ * setting of Apicall::SETTING_DEFAULTS with its current value), $version,
+ * $extensionVersion.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -56,6 +57,7 @@ $curl = "curl '" . $endpoint . "' \\\n"
                                 <div class="col-md-9">
                                     <p><code><?php echo $h($endpoint); ?></code> &mdash; <?php echo $h(_('place a call')); ?></p>
                                     <p><code><?php echo $h($aibotEndpoint); ?></code> &mdash; <?php echo $h(_('conversation with webhooks')); ?></p>
+                                    <p><code><?php echo $h($cdrEndpoint); ?>?uniqueid=&hellip;</code> &mdash; <?php echo $h(_('CDR rows of a call')); ?></p>
                                 </div>
                             </div>
                         </div>
@@ -79,6 +81,11 @@ $curl = "curl '" . $endpoint . "' \\\n"
                                         <tr><th><?php echo $h(_('Dial context')); ?></th><td><code><?php echo $h($settings['dial_context']); ?></code></td></tr>
                                         <tr><th><?php echo $h(_('Default language')); ?></th><td><code><?php echo $h($settings['default_language']); ?></code></td></tr>
                                         <tr><th><?php echo $h(_('Default caller ID')); ?></th><td><code><?php echo $h($settings['default_callerid']); ?></code></td></tr>
+                                        <tr><th><?php echo $h(_('Public URL')); ?></th><td><?php if ($settings['public_url'] !== '') : ?><code><?php echo $h($settings['public_url']); ?></code><?php else : ?><?php echo $h(_('from each request')); ?><?php endif; ?></td></tr>
+                                        <tr><th><?php echo $h(_('Answer audio links valid for')); ?></th><td><code><?php echo $h($settings['answer_url_lifetime']); ?></code> <?php echo $h(_('seconds')); ?></td></tr>
+                                        <tr><th><?php echo $h(_('Answer audio kept for')); ?></th><td><code><?php echo $h($settings['answer_retention_days']); ?></code> <?php echo $h(_('days')); ?></td></tr>
+                                        <tr><th><?php echo $h(_('Webhook timeout')); ?></th><td><code><?php echo $h($settings['webhook_timeout']); ?></code> <?php echo $h(_('seconds')); ?> (<?php echo $h(_('connect')); ?> <code><?php echo $h($settings['webhook_connect_timeout']); ?></code>)</td></tr>
+                                        <tr><th><?php echo $h(_('Speech to text')); ?></th><td><code><?php echo $h($settings['stt_provider']); ?></code> <code><?php echo $h($settings['stt_url']); ?></code> <code><?php echo $h($settings['stt_model']); ?></code></td></tr>
                                     </table>
                                 </div>
                             </div>

@@ -41,10 +41,10 @@ namespace ApicallTest {
         return $m ??= new TestApicall(\FreePBX::create());
     }
 
-    function stored_token(): ?string
+    function stored_token(string $key = 'token'): ?string
     {
         try {
-            $v = \FreePBX::Database()->query('SELECT `val` FROM `' . BMO_TABLE . "` WHERE `key` = 'token' AND `id` = 'noid'")->fetchColumn();
+            $v = \FreePBX::Database()->query('SELECT `val` FROM `' . BMO_TABLE . '` WHERE `key` = ' . \FreePBX::Database()->quote($key) . " AND `id` = 'noid'")->fetchColumn();
         } catch (\PDOException $e) {
             if ($e->getCode() === '42S02') {
                 return null; // the table does not exist yet
@@ -71,21 +71,47 @@ namespace ApicallTest {
         ok(is_dir($dir) && !is_link($dir), 'apicall/ is a real folder');
         $entries = array_values(array_diff(scandir($dir), ['.', '..']));
         sort($entries);
-        eq(['aibot.php', 'index.php'], $entries, 'only the entry points');
+        eq(['aibot.php', 'answer.php', 'cdr.php', 'index.php'], $entries, 'only the four entry points');
         foreach ($entries as $e) {
             ok(is_link("$dir/$e"), "$e is a symlink");
             eq(realpath(repo() . "/$e"), realpath("$dir/$e"), "$e points to the module's file");
         }
     });
 
-    test('[stack] a second install() keeps the token', function (): void {
+    test('[stack] install() creates the url_secret: 64 hex, plain value, not the token', function (): void {
+        $secret = stored_token('url_secret');
+        ok($secret !== null && preg_match('/^[0-9a-f]{64}$/', $secret) === 1, 'url_secret is 64 lowercase hex: ' . var_export($secret, true));
+        ok($secret !== stored_token(), 'url_secret differs from the token');
+        eq($secret, module()->getUrlSecret());
+        eq($secret, module()->coreConfig()['url_secret'], 'coreConfig() passes it on');
+        $row = \FreePBX::Database()->query('SELECT `type`, `id` FROM `' . BMO_TABLE . "` WHERE `key` = 'url_secret'")->fetch(\PDO::FETCH_ASSOC);
+        eq(['type' => null, 'id' => 'noid'], $row, 'stored as a plain value, id noid (what the core reads)');
+    });
+
+    test('[stack] a second install() keeps the token and the url_secret', function (): void {
         $before = stored_token();
+        $secret = stored_token('url_secret');
         module()->install();
         \FreePBX::resetStandIn();
         $fresh = new TestApicall(\FreePBX::create());
         $fresh->install();
         eq($before, stored_token());
         eq($before, $fresh->getToken());
+        eq($secret, stored_token('url_secret'));
+    });
+
+    test('[stack] install() adds a missing url_secret and replaces a malformed one, keeping the token', function (): void {
+        $token = stored_token();
+        module()->delConfig('url_secret');
+        eq('', module()->getUrlSecret(), 'no secret: empty string');
+        eq('', module()->coreConfig()['url_secret']);
+        module()->install();
+        $secret = stored_token('url_secret');
+        ok($secret !== null && preg_match('/^[0-9a-f]{64}$/', $secret) === 1, 'created on upgrade');
+        module()->setConfig('url_secret', 'short');
+        module()->install();
+        ok(preg_match('/^[0-9a-f]{64}$/', (string) stored_token('url_secret')) === 1, 'malformed secret replaced');
+        eq($token, stored_token(), 'token untouched');
     });
 
     test('[stack] install() replaces the original module\'s symlinked folder and stale links', function () use ($webroot): void {
@@ -104,11 +130,13 @@ namespace ApicallTest {
         unlink("$dir/README.txt");
     });
 
-    test('[stack] uninstall() removes the token and the public folder', function () use ($webroot): void {
+    test('[stack] uninstall() removes the token, the url_secret and the public folder', function () use ($webroot): void {
         module()->install();
         ok(stored_token() !== null, 'token present before uninstall');
+        ok(stored_token('url_secret') !== null, 'url_secret present before uninstall');
         module()->uninstall();
         eq(null, stored_token(), 'token row deleted');
+        eq(null, stored_token('url_secret'), 'url_secret row deleted');
         \FreePBX::resetStandIn();
         $fresh = new TestApicall(\FreePBX::create());
         eq('', $fresh->getToken());
@@ -118,6 +146,17 @@ namespace ApicallTest {
         eq(null, stored_token(), 'uninstall twice is harmless');
         $fresh->install();
         ok(stored_token() !== null, 'reinstall creates a new token');
+        ok(stored_token('url_secret') !== null, 'and a new url_secret');
+    });
+
+    test('[stack] uninstall() leaves files in the public folder that are not its links', function () use ($webroot): void {
+        $dir = "$webroot/apicall";
+        module()->install();
+        file_put_contents("$dir/README.txt", 'admin file');
+        module()->uninstall();
+        eq(['README.txt'], array_values(array_diff(scandir($dir), ['.', '..'])), 'the four links removed, the admin file kept');
+        unlink("$dir/README.txt");
+        module()->install();
     });
 
     test('[stack] settings have defaults and read the kvstore', function (): void {
@@ -137,6 +176,43 @@ namespace ApicallTest {
         $m->setConfig('dial_context', '');
         eq('from-internal', $m->getDialContext(), 'empty means default');
         throws(static fn () => $m->getSetting('nope'), \InvalidArgumentException::class);
+    });
+
+    test('[stack] the aibot settings have the contract\'s defaults and read the kvstore', function (): void {
+        $m = module();
+        $defaults = [
+            'public_url' => '',
+            'answer_url_lifetime' => '86400',
+            'answer_retention_days' => '7',
+            'webhook_timeout' => '5',
+            'webhook_connect_timeout' => '2',
+            'stt_provider' => 'local',
+            'stt_url' => 'http://127.0.0.1:8765',
+            'stt_model' => 'whisper-tiny.en',
+        ];
+        foreach ($defaults as $key => $default) {
+            $m->delConfig($key);
+            eq($default, $m->getSetting($key), "default of $key");
+        }
+        $m->setConfig('webhook_timeout', 8);
+        eq('8', $m->getSetting('webhook_timeout'), 'a number stored by an admin tool is read as a string');
+        $m->setConfig('stt_model', 'whisper-base');
+        eq('whisper-base', $m->coreConfig()['stt_model']);
+        foreach (array_keys($defaults) as $key) {
+            $m->delConfig($key);
+        }
+    });
+
+    test('[stack] public_url: the setting wins, else \'\' on the CLI (AGI)', function (): void {
+        $m = module();
+        $m->delConfig('public_url');
+        $_SERVER['HTTP_HOST'] = 'pbx.example.com';
+        eq('', $m->getPublicUrl(), 'CLI: no request to derive it from');
+        eq('', $m->coreConfig()['public_url']);
+        $m->setConfig('public_url', 'https://pbx.example.com/freepbx/apicall/');
+        eq('https://pbx.example.com/freepbx/apicall', $m->coreConfig()['public_url'], 'setting, without the trailing slash');
+        $m->delConfig('public_url');
+        unset($_SERVER['HTTP_HOST']);
     });
 
     test('[stack] coreConfig() builds the contract\'s $config (all strings)', function () use ($spool): void {
@@ -165,7 +241,19 @@ namespace ApicallTest {
             'dial_context' => 'from-internal',
             'default_language' => 'it',
             'default_callerid' => '999',
+            'cdr_db_name' => 'asteriskcdrdb',
+            'public_url' => '',
+            'url_secret' => module()->getUrlSecret(),
+            'answers_dir' => $spool . '/apicall/answers',
+            'answer_url_lifetime' => '86400',
+            'answer_retention_days' => '7',
+            'webhook_timeout' => '5',
+            'webhook_connect_timeout' => '2',
+            'stt_provider' => 'local',
+            'stt_url' => 'http://127.0.0.1:8765',
+            'stt_model' => 'whisper-tiny.en',
         ], $cfg);
+        ok(preg_match('/^[0-9a-f]{64}$/', $cfg['url_secret']) === 1, 'url_secret present after install()');
         foreach ($cfg as $k => $v) {
             ok(is_string($v), "$k is a string");
         }
@@ -180,7 +268,29 @@ namespace ApicallTest {
         $m->setConfig('default_callerid', '555');
         eq('555', $m->coreConfig()['default_callerid']);
         $m->delConfig('default_callerid');
+        $m->FreePBX->Config->set('CDRDBNAME', 'othercdrdb');
+        eq('othercdrdb', $m->coreConfig()['cdr_db_name'], 'CDRDBNAME');
+        $m->FreePBX->Config->set('CDRDBNAME', '');
+        eq('asteriskcdrdb', $m->coreConfig()['cdr_db_name'], 'default CDR database');
+        $m->FreePBX->Config->set('CDRDBNAME', 'asteriskcdrdb');
         $amp = $saved;
+    });
+
+    test('requestBaseUrl() derives scheme://host/folder from a web request', function (): void {
+        $f = static fn (array $server): string => TestApicall::requestBaseUrl($server);
+        eq('http://127.0.0.1:8580/apicall', $f(['HTTP_HOST' => '127.0.0.1:8580', 'SCRIPT_NAME' => '/apicall/aibot.php']));
+        eq('https://pbx.example.com/freepbx/apicall', $f(['HTTP_HOST' => 'pbx.example.com', 'HTTPS' => 'on', 'SCRIPT_NAME' => '/freepbx/apicall/cdr.php']));
+        eq('http://pbx/apicall', $f(['HTTP_HOST' => 'pbx', 'HTTPS' => 'off', 'SCRIPT_NAME' => '/apicall/index.php']));
+        eq('https://pbx/apicall', $f(['HTTP_HOST' => 'pbx', 'HTTP_X_FORWARDED_PROTO' => 'https', 'SCRIPT_NAME' => '/apicall/answer.php']));
+        eq('http://pbx', $f(['HTTP_HOST' => 'pbx', 'SCRIPT_NAME' => '/aibot.php']), 'entry point at the web root');
+        eq('http://pbx/freepbx/apicall', $f(['HTTP_HOST' => 'pbx', 'SCRIPT_NAME' => '/freepbx/admin/config.php']), 'admin page: apicall next to admin/');
+        eq('http://pbx/apicall', $f(['HTTP_HOST' => 'pbx', 'SCRIPT_NAME' => '/other/thing.php']), 'anything else: /apicall');
+        eq('http://[::1]:8580/apicall', $f(['HTTP_HOST' => '[::1]:8580', 'SCRIPT_NAME' => '/apicall/aibot.php']));
+        foreach (['', 'evil.com/x', 'a b', 'host"><script>', 'host:port', "pbx\r\nX: y", 'user@pbx'] as $bad) {
+            eq('', $f(['HTTP_HOST' => $bad, 'SCRIPT_NAME' => '/apicall/aibot.php']), "Host header $bad refused");
+        }
+        eq('http://pbx/apicall', $f(['HTTP_HOST' => 'pbx', 'SCRIPT_NAME' => '/a"b/aibot.php']), 'odd script path: default folder');
+        eq('http://pbx/apicall', $f(['HTTP_HOST' => 'pbx', 'SCRIPT_NAME' => '/../aibot.php']), 'dot-dot script path: default folder');
     });
 
     test('[stack] the page shows the token and a working curl example', function (): void {
@@ -191,6 +301,12 @@ namespace ApicallTest {
         $html = $m->showPage();
         contains(htmlspecialchars($m->getToken()), $html);
         contains('https://pbx.example.com/apicall/index.php', $html);
+        contains('https://pbx.example.com/apicall/aibot.php', $html);
+        contains('https://pbx.example.com/apicall/cdr.php', $html);
+        contains('whisper-tiny.en', $html, 'aibot settings shown');
+        $m->setConfig('public_url', 'https://public.example.org/apicall');
+        contains('https://public.example.org/apicall/aibot.php', $m->showPage(), 'the public_url setting wins');
+        $m->delConfig('public_url');
         contains('{&quot;tocall&quot;: &quot;200&quot;}', $html);
         contains('from-internal', $html);
         $_SERVER['HTTP_HOST'] = '"><script>';
@@ -270,8 +386,25 @@ class Apicalltoolstest extends \FreePBX_Helpers implements \BMO {
         contains('table apicalltoolstest_calls created', $out);
         $cols = $pdo->query('SHOW COLUMNS FROM `apicalltoolstest_calls`')->fetchAll(\PDO::FETCH_ASSOC);
         eq(
-            [['id', 'char(32)', 'NO', 'PRI'], ['created', 'datetime', 'NO', 'MUL'], ['tocall', 'varchar(64)', 'NO', ''], ['status', 'varchar(32)', 'NO', '']],
-            array_map(static fn ($c) => [$c['Field'], $c['Type'], $c['Null'], $c['Key']], $cols),
+            [
+                ['id', 'char(32)', 'NO', 'PRI', null],
+                ['created', 'datetime', 'NO', 'MUL', null],
+                ['kind', 'varchar(16)', 'NO', '', null],
+                ['tocall', 'varchar(64)', 'NO', '', null],
+                ['request', 'mediumtext', 'NO', '', null],
+                ['public_url', 'varchar(255)', 'YES', '', null],
+                ['status', 'varchar(32)', 'NO', '', null],
+                ['outcome', 'varchar(32)', 'YES', '', null],
+                ['attempts', 'int(11)', 'NO', '', '0'],
+                ['max_retries', 'int(11)', 'NO', '', '0'],
+                ['uniqueid', 'varchar(64)', 'YES', '', null],
+                ['linkedid', 'varchar(64)', 'YES', '', null],
+                ['answered_at', 'datetime', 'YES', '', null],
+                ['ended_at', 'datetime', 'YES', '', null],
+                ['status_sent_at', 'datetime', 'YES', '', null],
+                ['last_webhook', 'varchar(255)', 'YES', '', null],
+            ],
+            array_map(static fn ($c) => [$c['Field'], $c['Type'], $c['Null'], $c['Key'], $c['Default']], $cols),
             'module.xml table'
         );
         eq('yes', $pdo->query("SELECT `val` FROM `kvstore_FreePBX_modules_Apicalltoolstest` WHERE `key` = 'installed'")->fetchColumn());

@@ -19,10 +19,27 @@ test('myDialplanHooks() asks for the default priority', function (): void {
     eq(true, \FreePBX\modules\Apicall::myDialplanHooks());
 });
 
-test('doDialplanHook writes [apicall-message] exactly as the contract says', function (): void {
+/** The module's dialplan as FreePBX would write it. */
+function module_dialplan(): string
+{
     $ext = new \extensions();
-    $module = new \FreePBX\modules\Apicall(new \stdClass());
-    $module->doDialplanHook($ext, 'asterisk', 500);
+    (new \FreePBX\modules\Apicall(new \stdClass()))->doDialplanHook($ext, 'asterisk', 500);
+    return $ext->generateConf();
+}
+
+/** The text of one context of generateConf()'s output, header to end marker. */
+function context_text(string $conf, string $context): string
+{
+    $start = strpos($conf, "[$context]\n");
+    $endMark = ";--== end of [$context] ==--;\n\n\n";
+    $end = strpos($conf, $endMark);
+    if ($start === false || $end === false) {
+        fail("context [$context] not found in:\n$conf");
+    }
+    return substr($conf, $start, $end + strlen($endMark) - $start);
+}
+
+test('doDialplanHook writes [apicall-message] exactly as the contract says', function (): void {
     $expected = "[apicall-message]\n"
         . "include => apicall-message-custom\n"
         . "exten => s,1,Noop(apicall \${APICALL_ID})\n"
@@ -31,16 +48,65 @@ test('doDialplanHook writes [apicall-message] exactly as the contract says', fun
         . "exten => s,n(dest),Goto(\${APICALL_DEST_CONTEXT},\${APICALL_DEST_EXTEN},\${APICALL_DEST_PRIORITY})\n"
         . "\n"
         . ";--== end of [apicall-message] ==--;\n\n\n";
-    eq($expected, $ext->generateConf());
+    eq($expected, context_text(module_dialplan(), 'apicall-message'));
 });
 
-test('doDialplanHook only touches its own context', function (): void {
+test('doDialplanHook writes [apicall-aibot] exactly as contract-aibot says (EAGI/AGI raw)', function (): void {
+    $expected = "[apicall-aibot]\n"
+        . "include => apicall-aibot-custom\n"
+        . "exten => s,1,Noop(apicall aibot \${APICALL_ID})\n"
+        . "exten => s,n,Set(APICALL_GOTO_CONTEXT=app-blackhole)\n"
+        . "exten => s,n,Set(APICALL_GOTO_EXTEN=hangup)\n"
+        . "exten => s,n,Set(APICALL_GOTO_PRIORITY=1)\n"
+        . "exten => s,n,Set(CHANNEL(hangup_handler_push)=apicall-hangup,s,1)\n"
+        . "exten => s,n,EAGI(apicall-aibot.php)\n"
+        . "exten => s,n,Goto(\${APICALL_GOTO_CONTEXT},\${APICALL_GOTO_EXTEN},\${APICALL_GOTO_PRIORITY})\n"
+        . "\n"
+        . "exten => failed,1,AGI(apicall-status.php,failed)\n"
+        . "exten => failed,n,Hangup()\n"
+        . "\n"
+        . ";--== end of [apicall-aibot] ==--;\n\n\n";
+    eq($expected, context_text(module_dialplan(), 'apicall-aibot'));
+});
+
+test('doDialplanHook writes [apicall-hangup] exactly as contract-aibot says', function (): void {
+    $expected = "[apicall-hangup]\n"
+        . "include => apicall-hangup-custom\n"
+        . "exten => s,1,AGI(apicall-status.php,hangup)\n"
+        . "exten => s,n,Return()\n"
+        . "\n"
+        . ";--== end of [apicall-hangup] ==--;\n\n\n";
+    eq($expected, context_text(module_dialplan(), 'apicall-hangup'));
+});
+
+test('the module\'s dialplan is exactly its three contexts, in order', function (): void {
+    $conf = module_dialplan();
+    eq(
+        context_text($conf, 'apicall-message') . context_text($conf, 'apicall-aibot') . context_text($conf, 'apicall-hangup'),
+        $conf
+    );
+});
+
+test('the AGI lines stay plain AGI/EAGI even with FreePBX 17\'s FastAGI setting on', function (): void {
+    // ext_agi would write AGI(agi://127.0.0.1/...) then; FastAGI carries no audio and
+    // does not run the module's scripts. The module must not use ext_agi.
+    $src = (string) file_get_contents(repo() . '/Apicall.class.php');
+    ok(preg_match('/new\s+\\\\?ext_agi\b/', $src) === 0, 'Apicall.class.php does not use ext_agi');
+    ok(strpos(module_dialplan(), 'agi://') === false, 'no FastAGI URL in the dialplan');
+    foreach ([\FreePBX\modules\Apicall::AIBOT_AGI, \FreePBX\modules\Apicall::STATUS_AGI] as $script) {
+        ok(is_file(repo() . "/agi-bin/$script"), "agi-bin/$script exists (fwconsole reload copies it)");
+    }
+});
+
+test('doDialplanHook only touches its own contexts', function (): void {
     $ext = new \extensions();
     $ext->add('from-internal-additional', 'h', '', new \ext_hangup(''));
     (new \FreePBX\modules\Apicall(new \stdClass()))->doDialplanHook($ext, 'asterisk', 500);
-    eq(['from-internal-additional', 'apicall-message'], array_keys($ext->_exts));
+    eq(['from-internal-additional', 'apicall-message', 'apicall-aibot', 'apicall-hangup'], array_keys($ext->_exts));
     eq([' h '], array_keys($ext->_exts['from-internal-additional']));
     eq([' s '], array_keys($ext->_exts['apicall-message']));
+    eq([' s ', ' failed '], array_keys($ext->_exts['apicall-aibot']));
+    eq([' s '], array_keys($ext->_exts['apicall-hangup']));
 });
 
 test('extensions::add numbers priorities 1 then n, labels in parentheses', function (): void {

@@ -1,8 +1,8 @@
 <?php
 
 /**
- * The public entry points (index.php, aibot.php) served over real HTTP by PHP's
- * built-in web server, from a folder of symlinks like $AMPWEBROOT/apicall.
+ * The public entry points (index.php, aibot.php, cdr.php, answer.php) served over real
+ * HTTP by PHP's built-in web server, from a folder of symlinks like $AMPWEBROOT/apicall.
  *
  * - request checks (405, 415, 413) and 503 extension_not_loaded: no stack needed;
  * - bootstrap failures (503 database_unavailable) and the JSON mapping of errors, with
@@ -20,6 +20,12 @@ declare(strict_types=1);
 namespace ApicallTest;
 
 const JSON = ['Content-Type' => 'application/json'];
+
+/** The keys of the $config array (contract.md + contract-aibot.md), in coreConfig()'s order. */
+const CONFIG_KEYS = ['db_host', 'db_port', 'db_user', 'db_pass', 'db_name', 'db_socket', 'spool_dir', 'tts_cache_dir',
+    'dial_context', 'default_language', 'default_callerid', 'cdr_db_name', 'public_url', 'url_secret', 'answers_dir',
+    'answer_url_lifetime', 'answer_retention_days', 'webhook_timeout', 'webhook_connect_timeout', 'stt_provider',
+    'stt_url', 'stt_model'];
 
 /** Environment without the stack's extra ini dir: the extension is not loaded. */
 function bare_env(array $extra = []): array
@@ -75,7 +81,7 @@ function server(string $name): WebServer
             file_put_contents($conf, "<?php\nthrow new \\Exception('bootstrap exploded');\n");
             return $servers[$name] = new WebServer(bare_env(['FREEPBX_CONF' => $conf]), $fake);
         case 'fake-stack':
-            return $servers[$name] = new WebServer(bare_env(['FREEPBX_CONF' => stack_conf()]), $fake);
+            return $servers[$name] = new WebServer(bare_env(['FREEPBX_CONF' => stack_conf(), 'APICALL_FAKE_DIR' => $dir]), $fake);
         case 'ext-stack':
         case 'ext-dead-db':
             $so = extension_so();
@@ -156,6 +162,26 @@ foreach (['index.php', 'aibot.php'] as $entry) {
     });
 }
 
+foreach (['cdr.php', 'answer.php'] as $entry) {
+    test("$entry: POST, PUT, DELETE, OPTIONS and HEAD are 405 method_not_allowed with Allow: GET", function () use ($entry): void {
+        foreach (['POST', 'PUT', 'DELETE', 'OPTIONS'] as $method) {
+            $res = server('bare')->request($method, "/apicall/$entry?uniqueid=1.2&f=a&e=1&s=x", JSON, in_array($method, ['POST', 'PUT'], true) ? '{}' : '');
+            assert_error($res, 405, 'method_not_allowed');
+            eq('GET', $res[1]['allow'] ?? null, "$method Allow header");
+        }
+        $res = server('bare')->request('HEAD', "/apicall/$entry");
+        eq(405, $res[0], 'HEAD');
+        eq('GET', $res[1]['allow'] ?? null, 'HEAD Allow header');
+    });
+
+    test("$entry: without the extension a GET is 503 extension_not_loaded", function () use ($entry): void {
+        if (extension_loaded_in(bare_env())) {
+            skip('the extension is enabled globally for the CLI');
+        }
+        assert_error(server('bare')->request('GET', "/apicall/$entry?uniqueid=1.2"), 503, 'extension_not_loaded');
+    });
+}
+
 /** $body as HTTP/1.1 chunks (no Content-Length), to check the real size is enforced. */
 function dechunked_body(string $body): string
 {
@@ -172,6 +198,8 @@ test('index.php: an unreachable database is 503 database_unavailable (JSON, not 
     require_fake_possible();
     assert_error(server('fake-dead-db')->request('POST', '/apicall/index.php', JSON + ['token' => 'x'], '{"tocall":"200"}'), 503, 'database_unavailable');
     assert_error(server('fake-dead-db')->request('POST', '/apicall/aibot.php', JSON + ['token' => 'x'], '{"PhoneNumber":"200"}'), 503, 'database_unavailable');
+    assert_error(server('fake-dead-db')->request('GET', '/apicall/cdr.php?uniqueid=1.2', ['token' => 'x']), 503, 'database_unavailable');
+    assert_error(server('fake-dead-db')->request('GET', '/apicall/answer.php?f=a.mp3&e=1&s=good'), 503, 'database_unavailable');
     contains('apicall: FreePBX bootstrap failed', server('fake-dead-db')->log(), 'the cause is logged');
 });
 
@@ -214,8 +242,7 @@ test('[stack] index.php: the right token reaches originate() with the full $conf
     eq(str_repeat('ab', 16), $json['id'] ?? null);
     eq('queued', $json['status'] ?? null);
     eq('2001', $json['tocall'] ?? null);
-    eq(['db_host', 'db_port', 'db_user', 'db_pass', 'db_name', 'db_socket', 'spool_dir', 'tts_cache_dir',
-        'dial_context', 'default_language', 'default_callerid'], $json['config_keys'] ?? null);
+    eq(CONFIG_KEYS, $json['config_keys'] ?? null);
 });
 
 test('[stack] index.php: ApiError becomes {"error":{code,field,message}} with its status', function (): void {
@@ -249,11 +276,124 @@ test('[stack] index.php: text printed before the answer does not corrupt the JSO
     ok(is_array($json) && strpos($body, 'noise</b>') === false, "clean JSON: $body");
 });
 
-test('[stack] aibot.php: authenticated requests get 501 not_implemented, others 401', function (): void {
+/** The public_url coreConfig() gives a request to $server: the setting, else derived. */
+function expected_public_url(WebServer $server): string
+{
+    $setting = stack_pdo()->query("SELECT `val` FROM `kvstore_FreePBX_modules_Apicall` WHERE `key` = 'public_url' AND `id` = 'noid'")->fetchColumn();
+    if (is_string($setting) && $setting !== '') {
+        return rtrim($setting, '/');
+    }
+    return 'http://127.0.0.1:' . $server->port . '/apicall';
+}
+
+// ------------------------------------------------------------------ aibot.php
+
+test('[stack] aibot.php: a wrong or missing token is 401 and aibot_queue() is not reached', function (): void {
     require_fake_possible();
     $s = server('fake-stack');
     assert_error($s->request('POST', '/apicall/aibot.php', JSON + ['token' => 'nope'], '{"PhoneNumber":"2001"}'), 401, 'unauthorized');
-    assert_error($s->request('POST', '/apicall/aibot.php', JSON + ['token' => stack_token()], '{"PhoneNumber":"2001"}'), 501, 'not_implemented');
+    assert_error($s->request('POST', '/apicall/aibot.php', JSON, '{"PhoneNumber":""}'), 401, 'unauthorized');
+});
+
+test('[stack] aibot.php: the right token reaches aibot_queue() with the body as sent and the full $config', function (): void {
+    require_fake_possible();
+    $s = server('fake-stack');
+    $body = '{"PhoneNumber": "2001", "MessageText": "Ciao è", "UserInputMethod": "digits", "SpeechContext": ["sì", "no"]}';
+    [$status, $headers, $raw, $json] = $s->request('POST', '/apicall/aibot.php', ['Content-Type' => 'application/json;charset=utf-8', 'token' => stack_token()], $body);
+    eq(200, $status, "status (body $raw)\n" . $s->log());
+    eq('application/json; charset=utf-8', $headers['content-type'] ?? null);
+    eq(str_repeat('cd', 16), $json['id'] ?? null);
+    eq('queued', $json['status'] ?? null);
+    eq('2001', $json['PhoneNumber'] ?? null);
+    eq($body, $json['body'] ?? null, 'the raw body, byte for byte');
+    eq(CONFIG_KEYS, $json['config_keys'] ?? null);
+    eq(expected_public_url($s), $json['public_url'] ?? null, 'public_url derived from the request');
+});
+
+test('[stack] aibot.php: ApiError and other failures become JSON errors', function (): void {
+    require_fake_possible();
+    $s = server('fake-stack');
+    $h = JSON + ['token' => stack_token()];
+    assert_error($s->request('POST', '/apicall/aibot.php', $h, '{"MessageText":"x"}'), 400, 'missing_field', 'PhoneNumber');
+    assert_error($s->request('POST', '/apicall/aibot.php', $h, '{"PhoneNumber":""}'), 400, 'invalid_field', 'PhoneNumber');
+    assert_error($s->request('POST', '/apicall/aibot.php', $h, '[1'), 400, 'invalid_json');
+    $res = $s->request('POST', '/apicall/aibot.php', $h, '{"PhoneNumber":"boom"}');
+    assert_error($res, 500, 'internal_error');
+    ok(strpos($res[2], 'secret') === false, 'no internal detail in the answer');
+    contains('secret internal detail aibot boom', $s->log());
+});
+
+// -------------------------------------------------------------------- cdr.php
+
+test('[stack] cdr.php: a wrong or missing token is 401, also with bad parameters', function (): void {
+    require_fake_possible();
+    $s = server('fake-stack');
+    $res = $s->request('GET', '/apicall/cdr.php?uniqueid=1700000000.1');
+    assert_error($res, 401, 'unauthorized');
+    eq('Token', $res[1]['www-authenticate'] ?? null, 'WWW-Authenticate');
+    assert_error($s->request('GET', '/apicall/cdr.php?uniqueid=1700000000.1', ['token' => 'nope']), 401, 'unauthorized');
+    assert_error($s->request('GET', '/apicall/cdr.php?token=' . stack_token() . '&uniqueid=1700000000.1'), 401, 'unauthorized');
+    assert_error($s->request('GET', '/apicall/cdr.php'), 401, 'unauthorized');
+});
+
+test('[stack] cdr.php: uniqueid or linkedid is required and must look like an Asterisk uniqueid', function (): void {
+    require_fake_possible();
+    $s = server('fake-stack');
+    $h = ['token' => stack_token()];
+    assert_error($s->request('GET', '/apicall/cdr.php', $h), 400, 'missing_field', 'uniqueid');
+    assert_error($s->request('GET', '/apicall/cdr.php?uniqueid=&linkedid=', $h), 400, 'missing_field', 'uniqueid');
+    assert_error($s->request('GET', '/apicall/cdr.php?other=1.2', $h), 400, 'missing_field', 'uniqueid');
+    foreach (['abc', '1700000000', '1700000000.', '.5', '1.2.3', '1.2%0A', '-1.2', '1.2%27%20OR%201', str_repeat('1', 64) . '.1'] as $bad) {
+        assert_error($s->request('GET', "/apicall/cdr.php?uniqueid=$bad", $h), 400, 'invalid_field', 'uniqueid');
+        assert_error($s->request('GET', "/apicall/cdr.php?linkedid=$bad", $h), 400, 'invalid_field', 'linkedid');
+    }
+    assert_error($s->request('GET', '/apicall/cdr.php?uniqueid=1.2&linkedid=x', $h), 400, 'invalid_field', 'linkedid');
+    assert_error($s->request('GET', '/apicall/cdr.php?uniqueid[]=1.2', $h), 400, 'invalid_field', 'uniqueid');
+});
+
+test('[stack] cdr.php: answers {"rows": [...]} from cdr_rows() with the ids given', function (): void {
+    require_fake_possible();
+    $s = server('fake-stack');
+    $h = ['token' => stack_token()];
+    [$status, $headers, $raw, $json] = $s->request('GET', '/apicall/cdr.php?uniqueid=1700000000.42', $h);
+    eq(200, $status, "status (body $raw)\n" . $s->log());
+    eq('application/json; charset=utf-8', $headers['content-type'] ?? null);
+    eq(['rows' => [['uniqueid' => '1700000000.42', 'linkedid' => null, 'cdr_db_name' => 'asteriskcdrdb', 'billsec' => 3]]], $json);
+    [$status, , , $json] = $s->request('GET', '/apicall/cdr.php?linkedid=1700000000.40', $h);
+    eq(200, $status);
+    eq([['uniqueid' => null, 'linkedid' => '1700000000.40', 'cdr_db_name' => 'asteriskcdrdb', 'billsec' => 3]], $json['rows'] ?? null);
+    [$status, , , $json] = $s->request('GET', '/apicall/cdr.php?uniqueid=1700000000.42&linkedid=1700000000.40', $h);
+    eq(200, $status);
+    eq(['1700000000.42', '1700000000.40'], [$json['rows'][0]['uniqueid'] ?? null, $json['rows'][0]['linkedid'] ?? null], 'both passed on');
+    [$status, , $raw] = $s->request('GET', '/apicall/cdr.php?uniqueid=1.1', $h);
+    eq(200, $status);
+    eq("{\"rows\":[]}\n", $raw, 'no rows is an empty list');
+    assert_error($s->request('GET', '/apicall/cdr.php?uniqueid=2.2', $h), 503, 'database_unavailable');
+});
+
+// ----------------------------------------------------------------- answer.php
+
+test('[stack] answer.php: serves the file answer_audio() returns, as audio/mpeg, without a token', function (): void {
+    require_fake_possible();
+    $s = server('fake-stack');
+    [$status, $headers, $raw] = $s->request('GET', '/apicall/answer.php?f=' . rawurlencode('0123abcd/answer-1.mp3') . '&e=1900000000&s=good');
+    eq(200, $status, "status (body $raw)\n" . $s->log());
+    eq('audio/mpeg', $headers['content-type'] ?? null, 'Content-Type');
+    eq('private', $headers['cache-control'] ?? null, 'Cache-Control');
+    eq((string) strlen($raw), $headers['content-length'] ?? null, 'Content-Length');
+    eq('ID3', substr($raw, 0, 3));
+    eq(['f' => '0123abcd/answer-1.mp3', 'e' => '1900000000', 's' => 'good', 'url_secret_is_hex64' => true], json_decode(substr($raw, 3), true), 'arguments and config given to answer_audio()');
+});
+
+test('[stack] answer.php: bad signature 403, unknown file 404, as JSON errors', function (): void {
+    require_fake_possible();
+    $s = server('fake-stack');
+    assert_error($s->request('GET', '/apicall/answer.php?f=a.mp3&e=1900000000&s=forged'), 403, 'forbidden');
+    assert_error($s->request('GET', '/apicall/answer.php?f=a.mp3&e=1900000000'), 403, 'forbidden');
+    assert_error($s->request('GET', '/apicall/answer.php'), 403, 'forbidden');
+    assert_error($s->request('GET', '/apicall/answer.php?f=a.mp3&e=1900000000&s[]=good'), 403, 'forbidden');
+    assert_error($s->request('GET', '/apicall/answer.php?f=missing.mp3&e=1900000000&s=good'), 404, 'not_found');
+    assert_error($s->request('GET', '/apicall/answer.php?f=vanished.mp3&e=1900000000&s=good'), 404, 'not_found');
 });
 
 // ------------------------------------------------------- with the real extension
@@ -265,7 +405,34 @@ test('[stack][ext] index.php with the real extension: wrong token 401, bad JSON 
     $res = $s->request('POST', '/apicall/index.php', JSON + ['token' => stack_token()], '{"tocall": ');
     eq(400, $res[0], 'status for broken JSON: ' . $res[2]);
     eq(['error'], array_keys($res[3] ?? []), 'error shape');
-    assert_error($s->request('POST', '/apicall/aibot.php', JSON + ['token' => stack_token()], '{}'), 501, 'not_implemented');
+});
+
+test('[stack][ext] aibot.php with the real extension: wrong token 401, missing PhoneNumber 400', function (): void {
+    require_extension_function('aibot_queue');
+    $s = server('ext-stack');
+    assert_error($s->request('POST', '/apicall/aibot.php', JSON + ['token' => str_repeat('0', 64)], '{"PhoneNumber":"2001"}'), 401, 'unauthorized');
+    $res = $s->request('POST', '/apicall/aibot.php', JSON + ['token' => stack_token()], '{}');
+    eq(400, $res[0], 'status: ' . $res[2]);
+    eq('PhoneNumber', $res[3]['error']['field'] ?? null, 'field');
+});
+
+test('[stack][ext] cdr.php with the real extension: 401 without token, {"rows": [...]} with it', function (): void {
+    require_extension_function('cdr_rows');
+    $s = server('ext-stack');
+    assert_error($s->request('GET', '/apicall/cdr.php?uniqueid=1.2'), 401, 'unauthorized');
+    assert_error($s->request('GET', '/apicall/cdr.php', ['token' => stack_token()]), 400, 'missing_field', 'uniqueid');
+    [$status, , $raw, $json] = $s->request('GET', '/apicall/cdr.php?uniqueid=1.2', ['token' => stack_token()]);
+    eq(200, $status, "status (body $raw)");
+    eq(['rows'], array_keys($json ?? []), 'shape');
+    eq([], $json['rows'], 'no such call');
+});
+
+test('[stack][ext] answer.php with the real extension: 403 without or with a forged signature', function (): void {
+    require_extension_function('answer_audio');
+    $s = server('ext-stack');
+    assert_error($s->request('GET', '/apicall/answer.php'), 403, 'forbidden');
+    $e = (string) (time() + 3600);
+    assert_error($s->request('GET', "/apicall/answer.php?f=x.mp3&e=$e&s=" . str_repeat('0', 64)), 403, 'forbidden');
 });
 
 test('[ext] index.php with the real extension and no database: 503 database_unavailable', function (): void {

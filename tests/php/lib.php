@@ -12,6 +12,9 @@ declare(strict_types=1);
 
 namespace ApicallTest;
 
+/** The module's public entry points (Apicall::PUBLIC_FILES), as $AMPWEBROOT/apicall holds them. */
+const PUBLIC_FILES = ['index.php', 'aibot.php', 'cdr.php', 'answer.php'];
+
 final class SkipTest extends \Exception
 {
 }
@@ -249,6 +252,38 @@ function free_port(): int
     return (int) substr((string) $name, strrpos((string) $name, ':') + 1);
 }
 
+/** Whether the built extension (target/.../libapicall.so) defines Apicall\$function. */
+function extension_has(string $function): bool
+{
+    static $cache = [];
+    $so = extension_so();
+    if ($so === null) {
+        return false;
+    }
+    if (!isset($cache[$function])) {
+        $cmd = [PHP_BINARY, '-n', '-d', 'extension=' . $so, '-r',
+            'echo function_exists(' . var_export('Apicall\\' . $function, true) . ') ? "yes" : "no";'];
+        $p = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        $out = stream_get_contents($pipes[1]);
+        fclose($pipes[1]);
+        fclose($pipes[2]);
+        proc_close($p);
+        $cache[$function] = trim((string) $out) === 'yes';
+    }
+    return $cache[$function];
+}
+
+/** Skips the calling test unless the built extension defines Apicall\$function. */
+function require_extension_function(string $function): void
+{
+    if (extension_so() === null) {
+        skip('the extension is not built (target/debug/libapicall.so)');
+    }
+    if (!extension_has($function)) {
+        skip("the built extension has no Apicall\\$function yet");
+    }
+}
+
 /** The shared library of the extension when it has been built. */
 function extension_so(): ?string
 {
@@ -282,7 +317,7 @@ final class WebServer
     {
         $root = tmpdir('apicall-www');
         mkdir("$root/apicall");
-        foreach (['index.php', 'aibot.php'] as $f) {
+        foreach (PUBLIC_FILES as $f) {
             symlink(repo() . "/$f", "$root/apicall/$f");
         }
         $this->port = free_port();

@@ -42,15 +42,39 @@ test('module.xml has the fields FreePBX 17 needs', function (): void {
     eq('8.2', (string) $x->depends->phpversion);
 });
 
-test('module.xml declares apicall_calls with Doctrine types', function (): void {
-    $t = module_xml()->database->table;
+test('module.xml declares apicall_calls as contract-aibot says, with Doctrine types', function (): void {
+    $tables = module_xml()->database->table;
+    eq(1, count($tables), 'one table');
+    $t = $tables[0];
     eq('apicall_calls', (string) $t['name']);
     $fields = [];
     foreach ($t->field as $f) {
-        $fields[(string) $f['name']] = [(string) $f['type'], (string) $f['length']];
+        $attrs = [];
+        foreach ($f->attributes() as $k => $v) {
+            $attrs[(string) $k] = (string) $v;
+        }
+        $fields[$attrs['name']] = $attrs;
+        unset($fields[$attrs['name']]['name']);
     }
-    eq(['id' => ['string', '32'], 'created' => ['datetime', ''], 'tocall' => ['string', '64'], 'status' => ['string', '32']], $fields);
-    eq('true', (string) $t->field[0]['primarykey']);
+    eq([
+        'id' => ['type' => 'string', 'length' => '32', 'fixed' => 'true', 'primarykey' => 'true'],
+        'created' => ['type' => 'datetime'],
+        'kind' => ['type' => 'string', 'length' => '16'],
+        'tocall' => ['type' => 'string', 'length' => '64'],
+        'request' => ['type' => 'text', 'length' => '16777215'],
+        'public_url' => ['type' => 'string', 'length' => '255', 'notnull' => 'false'],
+        'status' => ['type' => 'string', 'length' => '32'],
+        'outcome' => ['type' => 'string', 'length' => '32', 'notnull' => 'false'],
+        'attempts' => ['type' => 'integer', 'default' => '0'],
+        'max_retries' => ['type' => 'integer', 'default' => '0'],
+        'uniqueid' => ['type' => 'string', 'length' => '64', 'notnull' => 'false'],
+        'linkedid' => ['type' => 'string', 'length' => '64', 'notnull' => 'false'],
+        'answered_at' => ['type' => 'datetime', 'notnull' => 'false'],
+        'ended_at' => ['type' => 'datetime', 'notnull' => 'false'],
+        'status_sent_at' => ['type' => 'datetime', 'notnull' => 'false'],
+        'last_webhook' => ['type' => 'string', 'length' => '255', 'notnull' => 'false'],
+    ], $fields);
+    eq('created', (string) $t->key[0]['name'], 'index on created (retention clean-up)');
 });
 
 test('one version: module.xml, Apicall::VERSION and the extension', function (): void {
@@ -66,6 +90,7 @@ test('every PHP file of the module and its tests passes php -l', function (): vo
         glob(repo() . '/*.php') ?: [],
         glob(repo() . '/includes/*.php') ?: [],
         glob(repo() . '/views/*.php') ?: [],
+        glob(repo() . '/agi-bin/*.php') ?: [],
         glob(repo() . '/tests/freepbx/*.php') ?: [],
         glob(repo() . '/tests/freepbx/*/*.php') ?: [],
         glob(repo() . '/tests/php/*.php') ?: [],
@@ -84,7 +109,8 @@ test('every PHP file of the module and its tests passes php -l', function (): vo
 });
 
 test('the entry points are the only public files', function (): void {
-    eq(['index.php', 'aibot.php'], \FreePBX\modules\Apicall::PUBLIC_FILES);
+    eq(['index.php', 'aibot.php', 'cdr.php', 'answer.php'], \FreePBX\modules\Apicall::PUBLIC_FILES);
+    eq(PUBLIC_FILES, \FreePBX\modules\Apicall::PUBLIC_FILES, 'tests/php/lib.php serves the same files');
     foreach (\FreePBX\modules\Apicall::PUBLIC_FILES as $f) {
         ok(is_file(repo() . "/$f"), "$f exists");
     }

@@ -206,6 +206,11 @@ class ModuleAdmin
             $sql = (self::flag($a, 'fixed') ? 'CHAR' : 'VARCHAR') . '(' . (int) ($a['length'] ?? 255) . ')';
         } elseif ($type === 'binary') {
             $sql = (self::flag($a, 'fixed') ? 'BINARY' : 'VARBINARY') . '(' . (int) ($a['length'] ?? 255) . ')';
+        } elseif (($type === 'text' || $type === 'blob') && isset($a['length']) && (int) $a['length'] > 0) {
+            // Doctrine's MySQL platform picks the smallest TEXT/BLOB type holding `length`.
+            $len = (int) $a['length'];
+            $base = $type === 'text' ? 'TEXT' : 'BLOB';
+            $sql = ($len <= 255 ? 'TINY' : ($len <= 65535 ? '' : ($len <= 16777215 ? 'MEDIUM' : 'LONG'))) . $base;
         } elseif ($type === 'decimal') {
             $sql .= '(' . (int) ($a['precision'] ?? 10) . ', ' . (int) ($a['scale'] ?? 0) . ')';
         }

@@ -1,0 +1,44 @@
+<?php
+
+/**
+ * GET /apicall/answer.php?f=<file>&e=<unix expiry>&s=<signature>: the mp3 of a
+ * recorded answer (the UserAnswerMp3Url of the webhook).
+ *
+ * No token: the signature (hex HMAC-SHA256 with the module's url_secret over
+ * f + "\n" + e), checked by the extension together with the expiry, is the credential.
+ * 200 audio/mpeg (Content-Length, Cache-Control: private) or
+ * {"error": {"code", "field", "message"}}:
+ *   403 forbidden   missing or wrong signature, or expired
+ *   404 not_found   no such answer (deleted after the retention period)
+ *   405 (Allow: GET), 503, 500 as for the other entry points.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+declare(strict_types=1);
+
+require_once __DIR__ . '/includes/public.php';
+
+use Apicall\Web;
+
+Web\start();
+Web\accept_get(['answer_audio']);
+
+// FreePBX bootstrap, in the global scope as FreePBX requires.
+Web\phase('bootstrap');
+$restrict_mods = true;
+$bootstrap_settings = Web\bootstrap_settings();
+try {
+    require_once Web\freepbx_conf();
+} catch (\Throwable $e) {
+    Web\bootstrap_failed($e);
+}
+$apicallConfig = Web\core_config();
+
+Web\run(static function () use ($apicallConfig): ?array {
+    // Anything but a single value counts as missing: the extension answers 403.
+    $param = static fn (string $name): string => is_string($_GET[$name] ?? null) ? $_GET[$name] : '';
+    $path = \Apicall\answer_audio($apicallConfig, $param('f'), $param('e'), $param('s'));
+    Web\send_file($path, 'audio/mpeg');
+    return null;
+});
