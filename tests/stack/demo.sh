@@ -40,7 +40,8 @@ while [ $SECONDS -lt $deadline ]; do
     fi
   fi
   if [ -n "$chan" ]; then
-    if "$AST_BIN" -C "$AST_CONF" -rx 'core show channels concise' | grep -qF "$chan"; then seen=1
+    chans=$("$AST_BIN" -C "$AST_CONF" -rx 'core show channels concise' || true)
+    if [[ $chans == *"$chan"* ]]; then seen=1
     elif [ $seen = 1 ] || grep -qF "$chan" "$LOG"; then sleep 1; break; fi
   fi
   sleep 0.5

@@ -107,7 +107,8 @@ say "mariadb: databases $DB_NAME + $CDR_DB (cdr table), user $DB_USER ready"
 t=$(now)
 SO_OK=0
 if [ -f "$EXT_SO" ]; then
-  if nm -D --defined-only "$EXT_SO" 2>/dev/null | grep -q ' get_module$'; then
+  # (grep without -q: with pipefail, an early exit of grep would fail the pipe)
+  if nm -D --defined-only "$EXT_SO" 2>/dev/null | grep ' get_module$' >/dev/null; then
     SO_OK=1
   else
     warn "################################################################"
@@ -287,12 +288,14 @@ fi
 # CDRs must reach MariaDB through res_odbc + cdr_adaptive_odbc.
 odbc_ok=0
 for _ in $(seq 1 20); do
-  if ast_rx 'odbc show asteriskcdrdb' | grep -q 'Number of active connections: [1-9]'; then odbc_ok=1; break; fi
+  out=$(ast_rx 'odbc show asteriskcdrdb' 2>&1 || true)
+  if [[ $out == *"Number of active connections: "[1-9]* ]]; then odbc_ok=1; break; fi
   sleep 0.5
 done
 [ $odbc_ok = 1 ] || { ast_rx 'odbc show' >&2; die "res_odbc has no connection to $CDR_DB"; }
-ast_rx 'cdr show status' | grep -q 'Adaptive ODBC' \
-  || { ast_rx 'cdr show status' >&2; die "cdr_adaptive_odbc is not a registered CDR backend"; }
+out=$(ast_rx 'cdr show status' 2>&1 || true)
+[[ $out == *"Adaptive ODBC"* ]] \
+  || { echo "$out" >&2; die "cdr_adaptive_odbc is not a registered CDR backend"; }
 say "asterisk: res_odbc connected to $CDR_DB, cdr_adaptive_odbc registered"
 # Nothing of Asterisk's may listen anywhere but AMI on 127.0.0.1.
 extra=$(ss -Htlnup 2>/dev/null | grep "pid=$(cat "$AST_PID")," | awk '{print $1" "$5}' \
