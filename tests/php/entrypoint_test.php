@@ -84,15 +84,25 @@ function server(string $name): WebServer
             return $servers[$name] = new WebServer(bare_env(['FREEPBX_CONF' => stack_conf(), 'APICALL_FAKE_DIR' => $dir]), $fake);
         case 'ext-stack':
         case 'ext-dead-db':
+        case 'ext-stack-own-spool':
             $so = extension_so();
             if ($so === null) {
                 skip('the extension is not built (target/debug/libapicall.so)');
             }
             $args = extension_loaded_in(bare_env()) ? [] : ['-d', 'extension=' . $so];
-            $conf = $name === 'ext-stack' ? stack_conf() : $dead;
+            $conf = ['ext-stack' => stack_conf(), 'ext-dead-db' => $dead][$name]
+                // The stack's database, but a spool of its own: answers_dir is the test's.
+                ?? write_conf($dir, array_merge(stack_amp_conf(), ['ASTSPOOLDIR' => own_spool()]));
             return $servers[$name] = new WebServer(bare_env(['FREEPBX_CONF' => $conf]), $args);
     }
     fail("unknown server $name");
+}
+
+/** ASTSPOOLDIR of the server "ext-stack-own-spool". */
+function own_spool(): string
+{
+    static $dir = null;
+    return $dir ??= tmpdir('apicall-spool');
 }
 
 function require_fake_possible(): void
@@ -427,12 +437,55 @@ test('[stack][ext] cdr.php with the real extension: 401 without token, {"rows": 
     eq([], $json['rows'], 'no such call');
 });
 
+test('[stack][ext] cdr.php with the real extension: a real CDR row by its uniqueid and by its linkedid', function (): void {
+    require_extension_function('cdr_rows');
+    $env = stack_env();
+    $row = stack_pdo()->query('SELECT `uniqueid`, `linkedid` FROM `' . ($env['CDR_DB'] ?? 'asteriskcdrdb') . "`.`cdr` WHERE `uniqueid` REGEXP '^[0-9]+[.][0-9]+$' ORDER BY `calldate` DESC LIMIT 1")->fetch(\PDO::FETCH_ASSOC);
+    if ($row === false) {
+        skip('the stack has no CDR yet (run make selftest)');
+    }
+    $s = server('ext-stack');
+    [$status, , $raw, $json] = $s->request('GET', '/apicall/cdr.php?uniqueid=' . $row['uniqueid'], ['token' => stack_token()]);
+    eq(200, $status, "status (body $raw)");
+    ok(in_array($row['uniqueid'], array_column($json['rows'] ?? [], 'uniqueid'), true), "row {$row['uniqueid']} found: $raw");
+    [$status, , $raw, $json] = $s->request('GET', '/apicall/cdr.php?linkedid=' . $row['linkedid'], ['token' => stack_token()]);
+    eq(200, $status, "status (body $raw)");
+    ok(in_array($row['linkedid'], array_column($json['rows'] ?? [], 'linkedid'), true), "linkedid {$row['linkedid']} found: $raw");
+});
+
 test('[stack][ext] answer.php with the real extension: 403 without or with a forged signature', function (): void {
     require_extension_function('answer_audio');
     $s = server('ext-stack');
     assert_error($s->request('GET', '/apicall/answer.php'), 403, 'forbidden');
     $e = (string) (time() + 3600);
     assert_error($s->request('GET', "/apicall/answer.php?f=x.mp3&e=$e&s=" . str_repeat('0', 64)), 403, 'forbidden');
+});
+
+test('[stack][ext] answer.php with the real extension: a signed link serves the mp3 until it expires', function (): void {
+    require_extension_function('answer_audio');
+    $s = server('ext-stack-own-spool');
+    $secret = (string) stack_pdo()->query("SELECT `val` FROM `kvstore_FreePBX_modules_Apicall` WHERE `key` = 'url_secret' AND `id` = 'noid'")->fetchColumn();
+    ok(preg_match('/^[0-9a-f]{64}$/', $secret) === 1, 'the stack has a url_secret (module installed by make up)');
+    $answers = own_spool() . '/apicall/answers';
+    if (!is_dir($answers)) {
+        mkdir($answers, 0755, true);
+    }
+    $file = str_repeat('0a', 16) . '-1.mp3';
+    $mp3 = "ID3\x04\x00\x00\x00\x00\x00\x00" . str_repeat("\xff\xfb\x90\x00", 8);
+    file_put_contents("$answers/$file", $mp3);
+    $e = (string) (time() + 600);
+    $sig = hash_hmac('sha256', "$file\n$e", $secret);
+    [$status, $headers, $raw] = $s->request('GET', "/apicall/answer.php?f=$file&e=$e&s=$sig");
+    eq(200, $status, "status (body $raw)\n" . $s->log());
+    eq('audio/mpeg', $headers['content-type'] ?? null);
+    eq('private', $headers['cache-control'] ?? null);
+    eq((string) strlen($mp3), $headers['content-length'] ?? null);
+    eq($mp3, $raw, 'the file, byte for byte');
+    assert_error($s->request('GET', "/apicall/answer.php?f=$file&e=" . ($e + 1) . "&s=$sig"), 403, 'forbidden');
+    $old = (string) (time() - 1);
+    assert_error($s->request('GET', "/apicall/answer.php?f=$file&e=$old&s=" . hash_hmac('sha256', "$file\n$old", $secret)), 403, 'forbidden');
+    unlink("$answers/$file");
+    assert_error($s->request('GET', "/apicall/answer.php?f=$file&e=$e&s=$sig"), 404, 'not_found');
 });
 
 test('[ext] index.php with the real extension and no database: 503 database_unavailable', function (): void {
