@@ -1,7 +1,7 @@
 # apicall: build, local stack and tests. Everything runs as root on Debian 12
 # (see tests/stack/*.sh). `make test` is what CI runs (.ci/run).
 SHELL := /bin/bash
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+export PATH := $(HOME)/.cargo/bin:/root/.cargo/bin:$(PATH)
 
 .PHONY: all deps build up down restart test selftest demo lint
 

@@ -4,10 +4,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || die "down.sh must run as root"
 
-# stop_pid NAME PIDFILE [SECONDS]: TERM, wait, then KILL the one process in PIDFILE.
+# ours PIDFILE COMM: the pid file names a live process with that command name (a stale pid
+# file from an earlier machine session may name an unrelated process: never touch that).
+ours() { [ -f "$1" ] && [ "$(cat "/proc/$(cat "$1")/comm" 2>/dev/null)" = "$2" ]; }
+
+# stop_pid NAME PIDFILE COMM [SECONDS]: TERM, wait, then KILL the one process in PIDFILE.
 stop_pid() {
-  local name=$1 pidf=$2 secs=${3:-20} pid
-  if [ ! -f "$pidf" ] || ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
+  local name=$1 pidf=$2 comm=$3 secs=${4:-20} pid
+  if ! ours "$pidf" "$comm"; then
     say "$name: not running"; rm -f "$pidf"; return 0
   fi
   pid=$(cat "$pidf")
@@ -24,20 +28,20 @@ stop_pid() {
 t=$(now)
 # Asterisk: ask it to stop cleanly (hangs up calls), then make sure.
 AST_PIDF="$STACK/asterisk/run/asterisk.pid"
-if [ -f "$AST_PIDF" ] && kill -0 "$(cat "$AST_PIDF")" 2>/dev/null && [ -S "$STACK/asterisk/run/asterisk.ctl" ]; then
+if ours "$AST_PIDF" asterisk && [ -S "$STACK/asterisk/run/asterisk.ctl" ]; then
   pid=$(cat "$AST_PIDF")
   timeout 15 "$AST_BIN" -C "$AST_CONF" -rx 'core stop now' >/dev/null 2>&1 || true
   for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
   kill -0 "$pid" 2>/dev/null || { say "asterisk: stopped (pid $pid)"; rm -f "$AST_PIDF"; }
 fi
-[ ! -f "$AST_PIDF" ] || stop_pid asterisk "$AST_PIDF" 15
+[ ! -f "$AST_PIDF" ] || stop_pid asterisk "$AST_PIDF" asterisk 15
 AP_PIDF="$STACK/apache/run/httpd.pid"
-if [ -f "$AP_PIDF" ] && kill -0 "$(cat "$AP_PIDF")" 2>/dev/null; then
+if ours "$AP_PIDF" apache2; then
   pid=$(cat "$AP_PIDF")
   apache2 -f "$STACK/apache/httpd.conf" -k stop 2>/dev/null || true
   for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
   kill -0 "$pid" 2>/dev/null || { say "apache: stopped (pid $pid)"; rm -f "$AP_PIDF"; }
 fi
-[ ! -f "$AP_PIDF" ] || stop_pid apache "$AP_PIDF" 15
-stop_pid mariadb "$STACK/run/mysqld.pid" 60
+[ ! -f "$AP_PIDF" ] || stop_pid apache "$AP_PIDF" apache2 15
+stop_pid mariadb "$STACK/run/mysqld.pid" mariadbd 60
 say "stack down in $(elapsed "$t")"

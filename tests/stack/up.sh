@@ -205,6 +205,14 @@ ap_start() {
   pid_alive "$AP_PID" || { tail -20 "$STACK/apache/logs/error.log" >&2; die "apache did not start"; }
   ap_want > "$AP_STAMP"
 }
+# A pid file left by an earlier machine session may name an unrelated process now.
+if pid_alive "$AP_PID" && [ "$(cat "/proc/$(cat "$AP_PID")/comm" 2>/dev/null)" != apache2 ]; then
+  rm -f "$AP_PID"
+fi
+if pid_alive "$AP_PID" && ! ap_http_ok; then
+  warn "apache (pid $(cat "$AP_PID")) does not answer: restarting it"
+  kill "$(cat "$AP_PID")" 2>/dev/null || true; sleep 1; rm -f "$AP_PID"
+fi
 if pid_alive "$AP_PID"; then
   if [ "$(ap_want)" != "$(cat "$AP_STAMP" 2>/dev/null)" ]; then
     # A new extension build (or config): stop gracefully and start afresh, so the
@@ -268,7 +276,9 @@ if ast_up; then
   fi
   say "asterisk: running (pid $(cat "$AST_PID"), AMI 127.0.0.1:$AMI_PORT)"
 else
-  if pid_alive "$AST_PID"; then kill "$(cat "$AST_PID")" || true; sleep 1; fi
+  if pid_alive "$AST_PID" && [ "$(cat "/proc/$(cat "$AST_PID")/comm" 2>/dev/null)" = asterisk ]; then
+    kill "$(cat "$AST_PID")" || true; sleep 1
+  fi
   rm -f "$AST_PID" "$AST_RUN/asterisk.ctl"
   port_free "$AMI_PORT" "asterisk AMI"
   # Started as root, Asterisk drops to runuser/rungroup (asterisk.conf) itself. The env
