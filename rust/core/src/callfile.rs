@@ -32,6 +32,8 @@ pub struct CallFile {
 
 /// The dialplan context the module's doDialplanHook writes for index.php calls.
 pub const MESSAGE_CONTEXT: &str = "apicall-message";
+/// The context of aibot.php calls (an EAGI conversation).
+pub const AIBOT_CONTEXT: &str = "apicall-aibot";
 
 impl CallFile {
     /// The call file for an index.php call: dial, play the message if any, go to `dest`.
@@ -70,6 +72,30 @@ impl CallFile {
         })
     }
 
+    /// The call file for an aibot.php call: only the id travels; the rest is in the database.
+    pub fn for_aibot(
+        id: &str,
+        number: &str,
+        dial_context: &str,
+        callerid: CallerId,
+        retries: (u32, u32, u32),
+    ) -> Self {
+        CallFile {
+            id: id.to_string(),
+            channel: format!("Local/{number}@{dial_context}"),
+            callerid,
+            max_retries: retries.0,
+            retry_time: retries.1,
+            wait_time: retries.2,
+            context: AIBOT_CONTEXT.to_string(),
+            vars: vec![
+                ("__APICALL_ID".into(), id.to_string()),
+                // Marks the CDR rows of every attempt, so even an unanswered call can be found.
+                ("CDR(userfield)".into(), format!("apicall:{id}")),
+            ],
+        }
+    }
+
     /// The file's text. Fails, rather than writes, if any value could break the line structure.
     pub fn render(&self) -> Result<String, ApiError> {
         let mut out = String::new();
@@ -96,7 +122,10 @@ impl CallFile {
         line("Extension", "s")?;
         line("Priority", "1")?;
         for (k, v) in &self.vars {
-            if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            let name_ok = !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '(' | ')'));
+            if !name_ok {
                 return Err(ApiError::internal(
                     "unsafe_call_file",
                     format!("bad variable name {k:?}"),

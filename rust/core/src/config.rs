@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::error::ApiError;
 use crate::fields;
@@ -35,6 +36,23 @@ pub struct CoreConfig {
     pub default_callerid: String,
     /// Path or name of the espeak-ng program.
     pub espeak_path: String,
+    /// The CDR database (FreePBX's CDRDBNAME).
+    pub cdr_db_name: String,
+    /// Base URL of the public folder as clients reach it; empty when unknown (AGI side).
+    pub public_url: String,
+    /// Key of the answer-audio URL signatures (hex); empty when not configured.
+    pub url_secret: String,
+    /// Recorded answers (wav and mp3).
+    pub answers_dir: PathBuf,
+    pub answer_url_lifetime: Duration,
+    pub answer_retention: Duration,
+    pub webhook_timeout: Duration,
+    pub webhook_connect_timeout: Duration,
+    /// Speech-to-text provider name (`local`, `openai`) and its endpoint.
+    pub stt_provider: String,
+    pub stt_url: String,
+    pub stt_model: String,
+    pub stt_key: String,
 }
 
 impl CoreConfig {
@@ -59,6 +77,22 @@ impl CoreConfig {
                 "dial_context {dial_context:?} is not a valid dialplan context name"
             )));
         }
+        let secs = |k: &str, default: u64, max: u64| -> Result<Duration, ApiError> {
+            match get(k) {
+                None => Ok(Duration::from_secs(default)),
+                Some(v) => v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .map(Duration::from_secs)
+                    .ok_or_else(|| {
+                        ApiError::config(format!(
+                            "configuration key {k} must be 1 to {max} seconds: {v}"
+                        ))
+                    }),
+            }
+        };
+        let spool_dir = PathBuf::from(required("spool_dir")?);
         Ok(CoreConfig {
             db: DbConfig {
                 host: get("db_host").unwrap_or("localhost").to_string(),
@@ -68,12 +102,38 @@ impl CoreConfig {
                 name: get("db_name").unwrap_or("asterisk").to_string(),
                 socket: get("db_socket").map(str::to_string),
             },
-            spool_dir: PathBuf::from(required("spool_dir")?),
+            answers_dir: get("answers_dir")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| spool_dir.join("apicall/answers")),
+            spool_dir,
             tts_cache_dir: PathBuf::from(required("tts_cache_dir")?),
             dial_context,
             default_language: get("default_language").unwrap_or("it").to_string(),
             default_callerid: get("default_callerid").unwrap_or("999").to_string(),
             espeak_path: get("espeak_path").unwrap_or("espeak-ng").to_string(),
+            cdr_db_name: get("cdr_db_name").unwrap_or("asteriskcdrdb").to_string(),
+            public_url: get("public_url")
+                .unwrap_or("")
+                .trim_end_matches('/')
+                .to_string(),
+            url_secret: get("url_secret").unwrap_or("").to_string(),
+            answer_url_lifetime: secs("answer_url_lifetime", 86_400, 365 * 86_400)?,
+            answer_retention: Duration::from_secs(
+                get("answer_retention_days")
+                    .and_then(|d| d.parse::<u64>().ok())
+                    .unwrap_or(7)
+                    .clamp(1, 3650)
+                    * 86_400,
+            ),
+            webhook_timeout: secs("webhook_timeout", 5, 120)?,
+            webhook_connect_timeout: secs("webhook_connect_timeout", 2, 60)?,
+            stt_provider: get("stt_provider").unwrap_or("local").to_string(),
+            stt_url: get("stt_url")
+                .unwrap_or("http://127.0.0.1:8765")
+                .trim_end_matches('/')
+                .to_string(),
+            stt_model: get("stt_model").unwrap_or("whisper-tiny.en").to_string(),
+            stt_key: get("stt_key").unwrap_or("").to_string(),
         })
     }
 }

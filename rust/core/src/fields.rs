@@ -64,7 +64,7 @@ fn is_priority(s: &str) -> bool {
 }
 
 /// A FreePBX destination, `context,exten,priority`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Destination {
     pub context: String,
     pub exten: String,
@@ -119,7 +119,7 @@ pub fn destination(field: &str, s: &str) -> Result<Destination, ApiError> {
 }
 
 /// Caller id as `Name <number>`, `"Name" <number>` or a bare number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CallerId {
     pub name: Option<String>,
     pub number: String,

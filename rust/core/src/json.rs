@@ -49,6 +49,11 @@ impl Object {
         serde_json::from_slice(body).map_err(ApiError::invalid_json)
     }
 
+    /// The raw value of a field, when present (null included).
+    pub fn raw(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
     /// The value of the first of `names` that is present and not null, with the name it had.
     /// Several names exist for the same field because the original API misspelled some.
     fn first<'a>(&'a self, names: &[&'a str]) -> Result<Option<(&'a str, &'a Value)>, ApiError> {

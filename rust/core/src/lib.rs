@@ -5,7 +5,12 @@
 //! check against FreePBX's kvstore, and the per-process async runtime the PHP extension borrows.
 //! The `apicall-php` crate only translates between PHP values and these types.
 
+pub mod agi;
+pub mod aibot;
+pub mod answer_url;
 pub mod callfile;
+pub mod calls;
+pub mod cdr;
 pub mod config;
 pub mod error;
 pub mod fields;
@@ -15,6 +20,7 @@ pub mod originate;
 pub mod runtime;
 pub mod token;
 pub mod tts;
+pub mod webhook;
 
 pub use apicall_speech::audio;
 pub use config::CoreConfig;

@@ -48,6 +48,22 @@ pub fn to_array<T: Serialize>(v: &T) -> Result<ZBox<ZendHashTable>, ApiError> {
     Ok(arr)
 }
 
+/// A list of JSON objects (CDR rows) as a PHP list of associative arrays.
+pub fn rows_to_array(
+    rows: Vec<serde_json::Map<String, Value>>,
+) -> Result<ZBox<ZendHashTable>, ApiError> {
+    let e = |e: ext_php_rs::error::Error| ApiError::internal("internal_error", e);
+    let mut list = ZendHashTable::new();
+    for row in rows {
+        let mut arr = ZendHashTable::new();
+        for (k, v) in row {
+            insert(&mut arr, &k, v)?;
+        }
+        list.push(arr).map_err(e)?;
+    }
+    Ok(list)
+}
+
 fn insert(arr: &mut ZendHashTable, key: &str, v: Value) -> Result<(), ApiError> {
     let e = |e: ext_php_rs::error::Error| ApiError::internal("internal_error", e);
     match v {

@@ -12,7 +12,8 @@ mod api_error;
 mod convert;
 mod log;
 
-use apicall_core::{kvstore, originate, token, CoreConfig};
+use apicall_core::{aibot, answer_url, cdr, kvstore, originate, token, CoreConfig};
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 
@@ -57,6 +58,65 @@ pub fn originate(
     convert::to_array(&queued).map_err(throw)
 }
 
+/// Validates an aibot.php request body, stores the call and queues it.
+/// Returns `['id' => ..., 'status' => 'queued', 'PhoneNumber' => ...]`.
+#[php_function]
+#[php(name = "Apicall\\aibot_queue")]
+pub fn aibot_queue(config: &ZendHashTable, body: &Zval) -> PhpResult<ZBox<ZendHashTable>> {
+    let _php = log::PhpThread::enter();
+    let cfg = convert::config(config).map_err(throw)?;
+    let bytes = convert::bytes(body, "body").map_err(throw)?;
+    let queued = aibot::queue(&cfg, bytes).map_err(throw)?;
+    convert::to_array(&queued).map_err(throw)
+}
+
+/// Runs an answered aibot call's conversation over this process's AGI channel (EAGI script).
+#[php_function]
+#[php(name = "Apicall\\aibot_session")]
+pub fn aibot_session(config: &ZendHashTable) -> PhpResult<()> {
+    let _php = log::PhpThread::enter();
+    let cfg = convert::config(config).map_err(throw)?;
+    aibot::run_session(&cfg).map_err(throw)
+}
+
+/// Reports how a call ended (`hangup` handler or `failed` extension), once per call.
+#[php_function]
+#[php(name = "Apicall\\call_status")]
+pub fn call_status(config: &ZendHashTable, event: String) -> PhpResult<()> {
+    let _php = log::PhpThread::enter();
+    let cfg = convert::config(config).map_err(throw)?;
+    aibot::run_status(&cfg, &event).map_err(throw)
+}
+
+/// The CDR rows of a call by `uniqueid` or `linkedid`.
+#[php_function]
+#[php(name = "Apicall\\cdr_rows")]
+pub fn cdr_rows(
+    config: &ZendHashTable,
+    uniqueid: Option<String>,
+    linkedid: Option<String>,
+) -> PhpResult<ZBox<ZendHashTable>> {
+    let _php = log::PhpThread::enter();
+    let cfg = convert::config(config).map_err(throw)?;
+    let rows = cdr::rows(&cfg, uniqueid.as_deref(), linkedid.as_deref()).map_err(throw)?;
+    convert::rows_to_array(rows).map_err(throw)
+}
+
+/// The path of a recorded answer for a signed request; throws 403 or 404.
+#[php_function]
+#[php(name = "Apicall\\answer_audio")]
+pub fn answer_audio(
+    config: &ZendHashTable,
+    file: String,
+    expires: String,
+    sig: String,
+) -> PhpResult<String> {
+    let _php = log::PhpThread::enter();
+    let cfg = convert::config(config).map_err(throw)?;
+    let path = answer_url::answer_path(&cfg, &file, &expires, &sig).map_err(throw)?;
+    Ok(path.to_string_lossy().into_owned())
+}
+
 /// Module startup (MINIT): registers `Apicall\ApiError` and the log route. Starts no thread,
 /// opens no socket: PHP forks after this.
 unsafe extern "C" fn startup(ty: i32, module_number: i32) -> i32 {
@@ -75,4 +135,9 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(generate_token))
         .function(wrap_function!(check_token))
         .function(wrap_function!(originate))
+        .function(wrap_function!(aibot_queue))
+        .function(wrap_function!(aibot_session))
+        .function(wrap_function!(call_status))
+        .function(wrap_function!(cdr_rows))
+        .function(wrap_function!(answer_audio))
 }

@@ -1,0 +1,34 @@
+//! aibot.php: calls that hold a conversation.
+//!
+//! `queue` turns a request into a stored call and a call file; `session` runs inside Asterisk
+//! (EAGI) once the callee answers: it plays each step's message, collects digits or speech, asks
+//! the webhook for the next step and finally hands the channel to its destination; `status`
+//! reports how the call ended, exactly once, whether it was answered or not.
+
+pub mod payload;
+pub mod prompt;
+pub mod queue;
+pub mod request;
+pub mod session;
+pub mod status;
+pub mod voice;
+
+pub use queue::queue;
+pub use session::run as run_session;
+pub use status::run as run_status;
+
+/// The signal Asterisk sends an AGI script at hangup would kill PHP before the script can record
+/// the outcome; hangups are detected on the AGI channel instead.
+pub(crate) fn ignore_sighup() {
+    // SAFETY: setting a signal disposition to SIG_IGN has no memory-safety preconditions.
+    unsafe {
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+    }
+}
+
+/// Call ids are 32 lowercase hex characters.
+pub(crate) fn is_call_id(s: &str) -> bool {
+    s.len() == 32
+        && s.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+}

@@ -1,0 +1,297 @@
+//! The conversation, run by the EAGI script once the callee has answered.
+//!
+//! Each step plays its message, collects the answer, and, when the step names a
+//! NextMessageWebhookUrl, posts the answer there and takes the reply as the next step. Anything
+//! that goes wrong (a webhook down, slow or talking nonsense, a prompt that cannot be made) ends
+//! the conversation at the step's GoToDestination: the caller is never left in dead air.
+
+use std::io::{BufRead, Write};
+use std::time::{Duration, Instant};
+
+use super::payload::{Parties, StepResult};
+use super::request::{InputMethod, Step};
+use super::{ignore_sighup, is_call_id, prompt};
+use crate::agi::{Agi, AgiError};
+use crate::calls::{self, StoredCall};
+use crate::config::CoreConfig;
+use crate::error::ApiError;
+use crate::runtime;
+use crate::webhook::{self, Timeouts};
+
+/// Pause allowed between two digits once the first one came.
+pub const INTER_DIGIT: Duration = Duration::from_secs(5);
+
+/// Runs the session on this process's stdin/stdout (the AGI channel).
+pub fn run(cfg: &CoreConfig) -> Result<(), ApiError> {
+    ignore_sighup();
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut agi = Agi::start(stdin.lock(), stdout.lock()).map_err(agi_error)?;
+    converse(cfg, &mut agi)
+}
+
+fn agi_error(e: AgiError) -> ApiError {
+    ApiError::internal("agi_error", e)
+}
+
+/// How a step's answer ended.
+pub struct Answer {
+    pub digits: String,
+    pub end: &'static str,
+    pub mp3_url: Option<String>,
+    pub text: Option<String>,
+    pub alternatives: Vec<super::payload::Alternative>,
+}
+
+pub fn converse<R: BufRead, W: Write>(
+    cfg: &CoreConfig,
+    agi: &mut Agi<R, W>,
+) -> Result<(), ApiError> {
+    let id = agi
+        .get_variable("APICALL_ID")
+        .map_err(agi_error)?
+        .filter(|s| is_call_id(s))
+        .ok_or_else(|| ApiError::internal("agi_error", "APICALL_ID is missing on the channel"))?;
+    let pool = runtime::pool(&cfg.db);
+    let call = runtime::block_on(calls::load(&pool, &id))?.ok_or_else(|| {
+        ApiError::internal("agi_error", format!("call {id} is not in the database"))
+    })?;
+    let parties = parties(agi, &call).map_err(agi_error)?;
+    runtime::block_on(calls::mark_answered(
+        &pool,
+        &id,
+        &parties.uniqueid,
+        &parties.linkedid,
+    ))?;
+    tracing::info!(id, uniqueid = parties.uniqueid, "conversation starts");
+
+    let mut step = call.request.step.clone();
+    let mut n: u32 = 0;
+    let outcome = loop {
+        n += 1;
+        let answer = match run_step(cfg, agi, &call, &step, n) {
+            Ok(a) => a,
+            Err(StepError::Hangup) => break "callee-hangup",
+            Err(StepError::Failed(e)) => {
+                tracing::warn!(id, step = n, error = %e, "step failed; going to the destination");
+                let _ = agi.verbose(&format!("apicall {id}: {}", e.message), 1);
+                break "answered";
+            }
+        };
+        let Some(url) = step.next_url.clone() else {
+            break "answered";
+        };
+        let result = StepResult {
+            contact_id: call.request.contact_id.clone(),
+            campaign_id: call.request.campaign_id.clone(),
+            parties: parties.clone(),
+            pressed_digits: answer.digits,
+            mp3_url: answer.mp3_url,
+            text: answer.text,
+            alternatives: answer.alternatives,
+            step: n,
+            input_end: answer.end,
+        };
+        match next_step(cfg, &url, &step, &result) {
+            Ok(next) => {
+                let _ = runtime::block_on(calls::set_last_webhook(
+                    &pool,
+                    &id,
+                    &format!("step {n}: ok"),
+                ));
+                step = next;
+            }
+            Err(why) => {
+                tracing::warn!(
+                    id,
+                    step = n,
+                    url,
+                    why,
+                    "webhook failed; going to the destination"
+                );
+                let _ = agi.verbose(&format!("apicall {id}: webhook failed: {why}"), 1);
+                let _ = runtime::block_on(calls::set_last_webhook(
+                    &pool,
+                    &id,
+                    &format!("step {n}: {why}"),
+                ));
+                break "answered";
+            }
+        }
+    };
+    runtime::block_on(calls::mark_ended(&pool, &id, outcome))?;
+    if outcome == "callee-hangup" {
+        tracing::info!(id, step = n, "callee hung up");
+        return Ok(());
+    }
+    let d = &step.goto;
+    let set = |agi: &mut Agi<R, W>| -> Result<(), AgiError> {
+        agi.set_variable("APICALL_GOTO_CONTEXT", &d.context)?;
+        agi.set_variable("APICALL_GOTO_EXTEN", &d.exten)?;
+        agi.set_variable("APICALL_GOTO_PRIORITY", &d.priority)
+    };
+    match set(agi) {
+        Ok(()) | Err(AgiError::Hangup) => {}
+        Err(e) => return Err(agi_error(e)),
+    }
+    tracing::info!(
+        id,
+        steps = n,
+        dest = format!("{},{},{}", d.context, d.exten, d.priority),
+        "conversation ends"
+    );
+    Ok(())
+}
+
+fn parties<R: BufRead, W: Write>(
+    agi: &mut Agi<R, W>,
+    call: &StoredCall,
+) -> Result<Parties, AgiError> {
+    let mut get = |expr: &str| -> Result<String, AgiError> {
+        Ok(agi.get_full_variable(expr)?.unwrap_or_default())
+    };
+    let linkedid = get("${CHANNEL(linkedid)}")?;
+    let caller_num = get("${CALLERID(num)}")?;
+    let caller_name = get("${CALLERID(name)}")?;
+    let mut connected_num = get("${CONNECTEDLINE(num)}")?;
+    let connected_name = get("${CONNECTEDLINE(name)}")?;
+    if connected_num.is_empty() {
+        connected_num = call.request.phone_number.clone();
+    }
+    Ok(Parties {
+        uniqueid: agi.env("uniqueid").unwrap_or_default().to_string(),
+        linkedid,
+        caller_num,
+        caller_name,
+        connected_num,
+        connected_name,
+    })
+}
+
+pub enum StepError {
+    Hangup,
+    Failed(ApiError),
+}
+
+impl From<AgiError> for StepError {
+    fn from(e: AgiError) -> Self {
+        match e {
+            AgiError::Hangup => StepError::Hangup,
+            other => StepError::Failed(agi_error(other)),
+        }
+    }
+}
+
+impl From<ApiError> for StepError {
+    fn from(e: ApiError) -> Self {
+        StepError::Failed(e)
+    }
+}
+
+fn run_step<R: BufRead, W: Write>(
+    cfg: &CoreConfig,
+    agi: &mut Agi<R, W>,
+    call: &StoredCall,
+    step: &Step,
+    n: u32,
+) -> Result<Answer, StepError> {
+    // Digits that may interrupt the message: the exit digits, and in digits mode every digit
+    // that can start an answer only if the client asked for it through MessageExitDigit.
+    let mut interrupted = None;
+    let mut prompts = Vec::new();
+    if let Some(url) = &step.message_url {
+        prompts.push(prompt::url(cfg, url)?);
+    }
+    if let Some(text) = &step.message_text {
+        prompts.push(prompt::text(cfg, text, &step.language)?);
+    }
+    for p in &prompts {
+        let path = p.to_str().unwrap_or_default();
+        if let Some(d) = agi.stream_file(path, &step.exit_digits)? {
+            interrupted = Some(d);
+            break;
+        }
+    }
+    let mut answer = Answer {
+        digits: String::new(),
+        end: "none",
+        mp3_url: None,
+        text: None,
+        alternatives: Vec::new(),
+    };
+    if let Some(d) = interrupted {
+        answer.end = "exit-digit";
+        if step.end_digit == Some(d) {
+            return Ok(answer);
+        }
+        answer.digits.push(d);
+    }
+    match step.input {
+        InputMethod::None => {}
+        InputMethod::Digits => collect_digits(agi, step, &mut answer)?,
+        InputMethod::Voice if interrupted.is_some() => {}
+        InputMethod::Voice => super::voice::listen(cfg, agi, call, step, n, &mut answer)?,
+    }
+    Ok(answer)
+}
+
+fn collect_digits<R: BufRead, W: Write>(
+    agi: &mut Agi<R, W>,
+    step: &Step,
+    answer: &mut Answer,
+) -> Result<(), AgiError> {
+    let deadline = Instant::now() + Duration::from_secs(u64::from(step.timeout));
+    loop {
+        if step
+            .expected_digits
+            .is_some_and(|n| answer.digits.len() >= n as usize)
+        {
+            answer.end = "digits";
+            return Ok(());
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let wait = if answer.digits.is_empty() {
+            left
+        } else {
+            left.min(INTER_DIGIT)
+        };
+        if wait.is_zero() {
+            answer.end = "timeout";
+            return Ok(());
+        }
+        match agi.wait_for_digit(wait.as_millis() as u64)? {
+            None => {
+                answer.end = "timeout";
+                return Ok(());
+            }
+            Some(d) if step.end_digit == Some(d) => {
+                answer.end = "end-digit";
+                return Ok(());
+            }
+            Some(d) => answer.digits.push(d),
+        }
+    }
+}
+
+/// Posts a step's result and reads the next step from the reply.
+fn next_step(
+    cfg: &CoreConfig,
+    url: &str,
+    step: &Step,
+    result: &StepResult,
+) -> Result<Step, String> {
+    let body = serde_json::to_value(result).map_err(|e| e.to_string())?;
+    let t = Timeouts {
+        connect: cfg.webhook_connect_timeout,
+        total: cfg.webhook_timeout,
+    };
+    let (status, reply) = runtime::block_on(webhook::post_json(url, &step.next_headers, &body, t))
+        .map_err(|e| e.to_string())?;
+    if !(200..300).contains(&status) {
+        return Err(format!("HTTP {status}"));
+    }
+    if reply.iter().all(u8::is_ascii_whitespace) {
+        return Err("empty reply".into());
+    }
+    Step::parse_reply(&reply, step).map_err(|e| format!("invalid reply: {}", e.message))
+}

@@ -1,0 +1,220 @@
+//! The call status webhook: how the call ended, sent once per call, whatever happened.
+//!
+//! Two dialplan paths lead here. An answered call runs a hangup handler when its channel goes
+//! away (wherever it is by then); a call that could not be placed runs the call file context's
+//! `failed` extension after each failed attempt, with the reason in `REASON`. The database row
+//! decides: failed attempts are counted until retries are exhausted, and the status is claimed
+//! by exactly one process before it is sent.
+
+use std::io::{BufRead, Write};
+use std::time::Duration;
+
+use super::payload::{CallStatus, Parties};
+use super::{ignore_sighup, is_call_id};
+use crate::agi::{Agi, AgiError};
+use crate::calls::{self, StoredCall};
+use crate::config::CoreConfig;
+use crate::error::ApiError;
+use crate::runtime;
+use crate::webhook::{self, Timeouts};
+
+pub fn run(cfg: &CoreConfig, event: &str) -> Result<(), ApiError> {
+    ignore_sighup();
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut agi =
+        Agi::start(stdin.lock(), stdout.lock()).map_err(|e| ApiError::internal("agi_error", e))?;
+    report(cfg, &mut agi, event)
+}
+
+/// Asterisk's REASON codes of a failed originate, as outcomes.
+pub fn reason_outcome(reason: &str) -> &'static str {
+    match reason.trim() {
+        "5" => "busy",
+        "3" => "no-answer",
+        _ => "failed",
+    }
+}
+
+pub fn report<R: BufRead, W: Write>(
+    cfg: &CoreConfig,
+    agi: &mut Agi<R, W>,
+    event: &str,
+) -> Result<(), ApiError> {
+    let agi_err = |e: AgiError| ApiError::internal("agi_error", e);
+    let Some(id) = agi
+        .get_variable("APICALL_ID")
+        .map_err(agi_err)?
+        .filter(|s| is_call_id(s))
+    else {
+        // Not one of ours (e.g. an index.php call): nothing to report.
+        return Ok(());
+    };
+    let pool = runtime::pool(&cfg.db);
+    let Some(call) = runtime::block_on(calls::load(&pool, &id))? else {
+        return Ok(());
+    };
+    let mut get = |expr: &str| -> Result<String, ApiError> {
+        Ok(agi
+            .get_full_variable(expr)
+            .map_err(agi_err)?
+            .unwrap_or_default())
+    };
+    let status = if event == "failed" {
+        let reason = get("${REASON}")?;
+        let attempts = runtime::block_on(calls::add_failed_attempt(&pool, &id))?;
+        if attempts <= call.request.max_retries {
+            tracing::info!(id, attempts, reason, "attempt failed; Asterisk will retry");
+            return Ok(());
+        }
+        let last = reason_outcome(&reason);
+        let outcome = if call.request.max_retries > 0 {
+            "retries-exhausted"
+        } else {
+            last
+        };
+        let row = last_attempt_cdr(cfg, &id);
+        failed_status(&call, attempts, outcome, row)
+    } else {
+        let answer = get("${CDR(answer)}")?;
+        let duration = get("${CDR(duration)}")?.parse().unwrap_or(0);
+        let billsec = get("${CDR(billsec)}")?.parse().unwrap_or(0);
+        let parties = Parties {
+            uniqueid: get("${UNIQUEID}")?,
+            linkedid: get("${CHANNEL(linkedid)}")?,
+            caller_num: get("${CALLERID(num)}")?,
+            caller_name: get("${CALLERID(name)}")?,
+            connected_num: Some(get("${CONNECTEDLINE(num)}")?)
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| call.request.phone_number.clone()),
+            connected_name: get("${CONNECTEDLINE(name)}")?,
+        };
+        let outcome = call.outcome.clone().unwrap_or_else(|| "answered".into());
+        CallStatus {
+            call_id: id.clone(),
+            contact_id: call.request.contact_id.clone(),
+            campaign_id: call.request.campaign_id.clone(),
+            call_detail_url: detail_url(&call, &parties.linkedid),
+            parties,
+            answer_timestamp: Some(answer).filter(|a| !a.is_empty()),
+            duration,
+            billsec,
+            answer: true,
+            outcome,
+            attempts: call.attempts.max(1),
+        }
+    };
+    if !runtime::block_on(calls::claim_status(&pool, &id, &status.outcome))? {
+        tracing::info!(id, "status already sent");
+        return Ok(());
+    }
+    send(cfg, &call, &status);
+    Ok(())
+}
+
+/// The CDR row of the call's own channel in its last attempt (Asterisk writes it as the attempt
+/// ends, which may be a moment after the `failed` extension starts).
+fn last_attempt_cdr(
+    cfg: &CoreConfig,
+    id: &str,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let userfield = format!("apicall:{id}");
+    for _ in 0..20 {
+        if let Ok(rows) = crate::cdr::by_userfield(cfg, &userfield) {
+            if let Some(last) = rows.into_iter().last() {
+                return Some(last);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tracing::warn!(id, "no CDR row found for the failed call");
+    None
+}
+
+fn failed_status(
+    call: &StoredCall,
+    attempts: u32,
+    outcome: &str,
+    row: Option<serde_json::Map<String, serde_json::Value>>,
+) -> CallStatus {
+    let text = |k: &str| {
+        row.as_ref()
+            .and_then(|r| r.get(k))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let num = |k: &str| {
+        row.as_ref()
+            .and_then(|r| r.get(k))
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0)
+    };
+    let parties = Parties {
+        uniqueid: text("uniqueid"),
+        linkedid: text("linkedid"),
+        caller_num: call.request.callerid.number.clone(),
+        caller_name: call.request.callerid.name.clone().unwrap_or_default(),
+        connected_num: call.request.phone_number.clone(),
+        connected_name: String::new(),
+    };
+    CallStatus {
+        call_id: call.id.clone(),
+        contact_id: call.request.contact_id.clone(),
+        campaign_id: call.request.campaign_id.clone(),
+        call_detail_url: detail_url(call, &parties.linkedid),
+        parties,
+        answer_timestamp: None,
+        duration: num("duration"),
+        billsec: 0,
+        answer: false,
+        outcome: outcome.to_string(),
+        attempts,
+    }
+}
+
+fn detail_url(call: &StoredCall, linkedid: &str) -> Option<String> {
+    (!call.public_url.is_empty() && !linkedid.is_empty())
+        .then(|| format!("{}/cdr.php?linkedid={linkedid}", call.public_url))
+}
+
+/// Delivers the status, retrying a few times on failure. (A durable outbox that survives
+/// restarts is the reliability issue's work.)
+fn send(cfg: &CoreConfig, call: &StoredCall, status: &CallStatus) {
+    let Some(url) = &call.request.status_url else {
+        tracing::info!(
+            id = call.id,
+            outcome = status.outcome,
+            "call ended; no status webhook"
+        );
+        return;
+    };
+    let body = match serde_json::to_value(status) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(id = call.id, error = %e, "cannot encode the status");
+            return;
+        }
+    };
+    let t = Timeouts {
+        connect: cfg.webhook_connect_timeout,
+        total: cfg.webhook_timeout,
+    };
+    for attempt in 1..=3u32 {
+        match runtime::block_on(webhook::post_json(
+            url,
+            &call.request.status_headers,
+            &body,
+            t,
+        )) {
+            Ok((code, _)) if (200..300).contains(&code) => {
+                tracing::info!(id = call.id, outcome = status.outcome, "status delivered");
+                return;
+            }
+            Ok((code, _)) => tracing::warn!(id = call.id, attempt, code, "status webhook refused"),
+            Err(e) => tracing::warn!(id = call.id, attempt, error = %e, "status webhook failed"),
+        }
+        std::thread::sleep(Duration::from_millis(500 * u64::from(attempt)));
+    }
+    tracing::error!(id = call.id, "status webhook undelivered after 3 attempts");
+}
