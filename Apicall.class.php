@@ -263,11 +263,11 @@ class Apicall extends \FreePBX_Helpers implements \BMO
         $https = (!empty($server['HTTPS']) && strtolower((string) $server['HTTPS']) !== 'off')
             || strtolower((string) ($server['HTTP_X_FORWARDED_PROTO'] ?? '')) === 'https';
         $host = (string) ($server['HTTP_HOST'] ?? '');
-        if (!preg_match('/^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/', $host)) {
+        if (!preg_match('/^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/D', $host)) {
             return '';
         }
         $script = (string) ($server['SCRIPT_NAME'] ?? '');
-        if (!preg_match('#^[A-Za-z0-9._~/-]*$#', $script) || strpos($script, '..') !== false) {
+        if (!preg_match('#^/[A-Za-z0-9._~/-]*$#D', $script) || strpos($script, '..') !== false) {
             $script = '';
         }
         if ($script !== '' && in_array(basename($script), self::PUBLIC_FILES, true)) {

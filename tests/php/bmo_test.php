@@ -286,11 +286,13 @@ namespace ApicallTest {
         eq('http://pbx/freepbx/apicall', $f(['HTTP_HOST' => 'pbx', 'SCRIPT_NAME' => '/freepbx/admin/config.php']), 'admin page: apicall next to admin/');
         eq('http://pbx/apicall', $f(['HTTP_HOST' => 'pbx', 'SCRIPT_NAME' => '/other/thing.php']), 'anything else: /apicall');
         eq('http://[::1]:8580/apicall', $f(['HTTP_HOST' => '[::1]:8580', 'SCRIPT_NAME' => '/apicall/aibot.php']));
-        foreach (['', 'evil.com/x', 'a b', 'host"><script>', 'host:port', "pbx\r\nX: y", 'user@pbx'] as $bad) {
+        foreach (['', 'evil.com/x', 'a b', 'host"><script>', 'host:port', "pbx\r\nX: y", "pbx\n", 'user@pbx'] as $bad) {
             eq('', $f(['HTTP_HOST' => $bad, 'SCRIPT_NAME' => '/apicall/aibot.php']), "Host header $bad refused");
         }
         eq('http://pbx/apicall', $f(['HTTP_HOST' => 'pbx', 'SCRIPT_NAME' => '/a"b/aibot.php']), 'odd script path: default folder');
         eq('http://pbx/apicall', $f(['HTTP_HOST' => 'pbx', 'SCRIPT_NAME' => '/../aibot.php']), 'dot-dot script path: default folder');
+        eq('http://pbx/apicall', $f(['HTTP_HOST' => 'pbx', 'SCRIPT_NAME' => 'aibot.php']), 'relative script path: default folder');
+        eq('http://pbx/apicall', $f(['HTTP_HOST' => 'pbx']), 'no script name: default folder');
     });
 
     test('[stack] the page shows the token and a working curl example', function (): void {
