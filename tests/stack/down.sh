@@ -3,6 +3,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || die "down.sh must run as root"
+stack_lock
 
 # ours PIDFILE COMM: the pid file names a live process with that command name (a stale pid
 # file from an earlier machine session may name an unrelated process: never touch that).

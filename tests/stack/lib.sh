@@ -53,3 +53,15 @@ ast_rx() { "$AST_BIN" -C "$AST_CONF" -rx "$1"; }
 
 # mysql client as the database superuser (unix_socket auth as root).
 db_root() { mysql --no-defaults -uroot --socket="$DB_SOCK" "$@"; }
+
+# stack_lock: serializes up.sh/down.sh of one checkout (several people may run `make up` in
+# the same checkout at once). Holds fd 9 until the script exits; daemons are started with
+# 9>&- so they do not keep the lock.
+stack_lock() {
+  mkdir -p "$STACK"
+  exec 9>"$STACK/.lock"
+  if ! flock -n 9; then
+    say "another up/down of this stack is running: waiting for it"
+    flock -w 300 9 || die "could not get $STACK/.lock within 300 s"
+  fi
+}

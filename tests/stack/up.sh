@@ -9,6 +9,7 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || die "up.sh must run as root"
 [ -x "$AST_BIN" ] || die "no $AST_BIN: run 'make deps' first"
 id "$AST_USER" >/dev/null 2>&1 || die "no user $AST_USER: run 'make deps' first"
+stack_lock
 T_ALL=$(now)
 TPL="$REPO/tests/stack"
 
@@ -84,7 +85,7 @@ else
     --log-error="$STACK/log/mariadb.err" --skip-name-resolve \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
     --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --max-connections=200 \
-    --skip-log-bin </dev/null >/dev/null 2>&1 &
+    --skip-log-bin </dev/null >/dev/null 2>&1 9>&- &
   for _ in $(seq 1 120); do db_ping && break; sleep 0.25; done
   db_ping || { tail -20 "$STACK/log/mariadb.err" >&2; die "mariadb did not start"; }
   say "mariadb: started in $(elapsed "$t") (pid $(cat "$DB_PID"), 127.0.0.1:$DB_PORT)"
@@ -200,7 +201,7 @@ ap_http_ok() { curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$WEB_PORT/" ;
 ap_start() {
   rm -f "$AP_PID"
   port_free "$WEB_PORT" apache
-  apache2 -f "$AP_CONF" -k start
+  apache2 -f "$AP_CONF" -k start 9>&-
   for _ in $(seq 1 80); do pid_alive "$AP_PID" && ap_http_ok && break; sleep 0.25; done
   pid_alive "$AP_PID" || { tail -20 "$STACK/apache/logs/error.log" >&2; die "apache did not start"; }
   ap_want > "$AP_STAMP"
@@ -218,9 +219,15 @@ if pid_alive "$AP_PID"; then
     # A new extension build (or config): stop gracefully and start afresh, so the
     # new .so is loaded for sure (a Rust cdylib need not unload on a graceful restart).
     say "apache: extension or config changed, restarting"
+    old_pid=$(cat "$AP_PID")
     apache2 -f "$AP_CONF" -k graceful-stop || true
-    for _ in $(seq 1 60); do pid_alive "$AP_PID" || break; sleep 0.25; done
-    if pid_alive "$AP_PID"; then kill "$(cat "$AP_PID")"; sleep 1; fi
+    # The parent goes first; its children finish their requests (GracefulShutdownTimeout
+    # 10 s) and keep the listening socket until then.
+    for _ in $(seq 1 60); do
+      kill -0 "$old_pid" 2>/dev/null || [ -n "$(ss -Htln "sport = :$WEB_PORT")" ] || break
+      sleep 0.25
+    done
+    if kill -0 "$old_pid" 2>/dev/null; then kill "$old_pid"; sleep 1; fi
     ap_start
     say "apache: restarted in $(elapsed "$t") (127.0.0.1:$WEB_PORT)"
   else
@@ -288,7 +295,7 @@ else
       PHP_INI_SCAN_DIR="$PHP_INI_SCAN_DIR" FREEPBX_CONF="$FREEPBX_CONF" \
       ODBCSYSINI="$ODBCSYSINI" ODBCINI="$ODBCINI" \
       "$AST_BIN" -C "$AST_CONF" -f -n -U "$AST_USER" -G "$AST_USER" \
-      </dev/null >"$AST_LOG/console.log" 2>&1 ) &
+      </dev/null >"$AST_LOG/console.log" 2>&1 9>&- ) &
   for _ in $(seq 1 120); do [ -S "$AST_RUN/asterisk.ctl" ] && break; sleep 0.25; done
   [ -S "$AST_RUN/asterisk.ctl" ] || { tail -30 "$AST_LOG/console.log" >&2; die "asterisk did not start"; }
   timeout 60 "$AST_BIN" -C "$AST_CONF" -rx 'core waitfullybooted' >/dev/null \
