@@ -4,5 +4,10 @@
 //! as they arrive, endpointing of a caller's answer, mp3 encoding, and speech-to-text clients.
 
 pub mod audio;
+pub mod endpoint;
 
 pub use audio::Pcm;
+pub use endpoint::{EndpointConfig, Endpointer, Event};
+
+#[cfg(test)]
+pub(crate) mod testutil;
