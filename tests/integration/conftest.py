@@ -76,6 +76,30 @@ def api():
     return request
 
 
+@pytest.fixture
+def hooks():
+    from hooks import HookServer
+    server = HookServer()
+    yield server
+    server.close()
+
+
+def log_time_of(pattern, since=0.0):
+    """Unix time of the first line of Asterisk's full log that contains `pattern` (None if none)."""
+    import datetime
+    if not AST_LOG.exists():
+        return None
+    with open(AST_LOG, "rb") as f:
+        for raw in f:
+            line = raw.decode("utf-8", "replace")
+            if pattern in line and line.startswith("["):
+                stamp = line[1:line.index("]")]
+                t = datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").timestamp()
+                if t >= since:
+                    return t
+    return None
+
+
 def db_connect(database):
     return pymysql.connect(host="127.0.0.1", port=int(ENV.get("DB_PORT", 33061)),
                            user="freepbxuser", password="apicall-stack-pw", database=database,

@@ -1,0 +1,193 @@
+"""aibot.php on the real stack: messages, DTMF answers, the webhook loop and its failures,
+the status webhook for every outcome, and the CallDetailUrl."""
+import time
+
+import pytest
+
+from conftest import TOKEN, cdr_rows, log_time_of, request, spool_files, wait_for
+
+DEST = "apicall-test-dest,s,1"
+
+
+def aibot(body, **kw):
+    r = request("aibot.php", body, **kw)
+    assert r.status == 200, r
+    return r.json()["id"]
+
+
+def reached_dest(cdr, call_id, timeout=60):
+    return wait_for(f"call {call_id} to reach {DEST}",
+                    lambda: cdr_rows(cdr, "userfield = %s", (f"dest:{call_id}",)), timeout=timeout)
+
+
+def test_digits_with_end_digit_then_goodbye_and_one_status(hooks, cdr):
+    hooks.replies["/step"] = [{"MessageText": "Thank you. Goodbye.", "Language": "en_US"}]
+    call_id = aibot({
+        "PhoneNumber": "200442", "ContactId": "contact-7", "CampaignId": 99,
+        "Language": "en_US", "MessageText": "Please enter your code, then press hash.",
+        "UserInputMethod": "digits", "EndDigit": "#", "Timeout": 20,
+        "NextMessageWebhookUrl": hooks.url + "/step", "NextMessageWebhookHeader": "X-Hook-Key: s3cret",
+        "CallStatusWebhookUrl": hooks.url + "/status",
+        "CallStatusWebhookHeader": {"Authorization": "Bearer status-key"},
+        "GoToDestination": DEST, "callerid": "Bot <7100>",
+    })
+    step = hooks.wait("/step").json()
+    assert step["PressedDigits"] == "42"
+    assert step["InputEnd"] == "end-digit"
+    assert step["ContactId"] == "contact-7" and step["CampaignId"] == "99"
+    assert step["UserAnswerMp3Url"] is None and step["UserAnswerText"] is None
+    assert step["UniqueID"] and step["LinkedID"]
+    assert step["CallerIDNum"] == "7100"
+    assert hooks.requests("/step")[0].headers["x-hook-key"] == "s3cret"
+
+    reached_dest(cdr, call_id)
+    status_req = hooks.wait("/status")
+    status = status_req.json()
+    assert status_req.headers["authorization"] == "Bearer status-key"
+    assert status["Outcome"] == "answered" and status["Answer"] is True
+    assert status["CallId"] == call_id and status["ContactId"] == "contact-7"
+    assert status["Billsec"] > 0 and status["Duration"] >= status["Billsec"]
+    assert status["AnswerTimestamp"]
+    assert status["UniqueID"] == step["UniqueID"]
+
+    # CallDetailUrl: token-protected CDR rows of the call.
+    url = status["CallDetailUrl"]
+    assert url.startswith("http://127.0.0.1:8580/apicall/cdr.php?linkedid="), url
+    path = url.split("/apicall/", 1)[1]
+    rows = request(path, method="GET", body=None).json()["rows"]
+    assert any(r["uniqueid"] == status["UniqueID"] for r in rows), rows
+    assert request(path, method="GET", body=None, token="bad").status == 401
+
+    time.sleep(3)
+    assert len(hooks.requests("/status")) == 1
+    assert len(hooks.requests("/step")) == 1
+
+
+def test_expected_digit_count_ends_the_answer(hooks, cdr):
+    call_id = aibot({
+        "PhoneNumber": "2004123", "Language": "en_US", "MessageText": "Enter three digits.",
+        "UserInputMethod": "digits", "NuberOfExpectedDigits": 3,
+        "NextMessageWebhookUrl": hooks.url + "/step", "GoToDestination": DEST,
+    })
+    step = hooks.wait("/step").json()
+    assert step["PressedDigits"] == "123"
+    assert step["InputEnd"] == "digits"
+    reached_dest(cdr, call_id)
+
+
+def test_two_step_loop_then_destination(hooks, cdr):
+    hooks.replies["/step"] = [
+        {"MessageText": "One more question.", "NextMessageWebhookUrl": hooks.url + "/step"},
+        {"MessageText": "Goodbye."},
+    ]
+    call_id = aibot({
+        "PhoneNumber": "200477", "Language": "en_US", "MessageText": "Press seven seven and hash.",
+        "UserInputMethod": "digits", "EndDigit": "#",
+        "NextMessageWebhookUrl": hooks.url + "/step", "GoToDestination": DEST,
+    })
+    first = hooks.wait("/step").json()
+    second = hooks.wait("/step").json()
+    assert (first["Step"], first["PressedDigits"]) == (1, "77")
+    assert (second["Step"], second["PressedDigits"]) == (2, "")
+    reached_dest(cdr, call_id)
+    assert len(hooks.requests("/step")) == 2
+
+
+@pytest.mark.parametrize("reply,name", [
+    ((500, b'{"error":"boom"}'), "http-500"),
+    ((200, b"<html>not json</html>"), "garbage"),
+    ((200, b'{"GoToDestination":"no-commas"}'), "invalid-step"),
+])
+def test_failing_webhook_goes_to_the_destination(hooks, cdr, reply, name):
+    hooks.replies["/step"] = [reply]
+    call_id = aibot({
+        "PhoneNumber": "200455", "Language": "en_US", "MessageText": "Press five five and hash.",
+        "UserInputMethod": "digits", "EndDigit": "#",
+        "NextMessageWebhookUrl": hooks.url + "/step", "GoToDestination": DEST,
+    })
+    hooks.wait("/step")
+    reached_dest(cdr, call_id, timeout=20)
+
+
+def test_hanging_webhook_goes_to_the_destination_within_timeout(hooks, cdr):
+    hooks.replies["/step"] = [("sleep", 30, {"MessageText": "too late"})]
+    call_id = aibot({
+        "PhoneNumber": "200466", "Language": "en_US", "MessageText": "Press six six and hash.",
+        "UserInputMethod": "digits", "EndDigit": "#",
+        "NextMessageWebhookUrl": hooks.url + "/step", "GoToDestination": DEST,
+    })
+    asked = hooks.wait("/step").at
+    reached_dest(cdr, call_id, timeout=30)
+    at_dest = wait_for("the destination in the Asterisk log",
+                       lambda: log_time_of(f"CDR(userfield)=dest:{call_id}"), timeout=10)
+    # webhook_timeout defaults to 5 s.
+    assert at_dest - asked <= 5 + 1, at_dest - asked
+
+
+def test_exit_digit_interrupts_the_message(hooks, cdr):
+    import io
+    import subprocess
+    import wave
+    # A message with a 3-second pause in the middle: the test phone presses its digits in the
+    # pause, while the message is still playing.
+    part = subprocess.run(["espeak-ng", "-v", "en-us", "--stdout", "Listen carefully."],
+                          capture_output=True, check=True).stdout
+    with wave.open(io.BytesIO(part)) as w:
+        params, frames = w.getparams(), w.readframes(w.getnframes())
+    silence = b"\0\0" * params.framerate * 3
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setparams(params)
+        w.writeframes(frames + silence + frames * 6)
+    hooks.files["/message.wav"] = out.getvalue()
+    call_id = aibot({
+        "PhoneNumber": "20049", "Language": "en_US", "MessageUrl": hooks.url + "/message.wav",
+        "MessageExitDigit": "9", "UserInputMethod": "digits", "EndDigit": "#",
+        "NextMessageWebhookUrl": hooks.url + "/step", "GoToDestination": DEST,
+    })
+    step = hooks.wait("/step").json()
+    assert step["PressedDigits"] == "9"
+    assert step["InputEnd"] == "end-digit"
+    reached_dest(cdr, call_id)
+
+
+@pytest.mark.parametrize("number,outcome,retries", [
+    ("2002", "no-answer", 0),
+    ("2003", "busy", 0),
+    ("2003", "retries-exhausted", 1),
+])
+def test_unanswered_calls_get_exactly_one_status(hooks, number, outcome, retries):
+    call_id = aibot({
+        "PhoneNumber": number, "MessageText": "never heard", "waittime": 3, "maxretries": retries,
+        "retrytime": 1, "ContactId": f"c-{outcome}",
+        "CallStatusWebhookUrl": hooks.url + "/status",
+    })
+    status = hooks.wait("/status", timeout=40).json()
+    assert status["CallId"] == call_id
+    assert status["Outcome"] == outcome
+    assert status["Answer"] is False and status["Billsec"] == 0
+    assert status["AnswerTimestamp"] is None
+    assert status["Attempts"] == retries + 1
+    assert status["ContactId"] == f"c-{outcome}"
+    assert status["UniqueID"], status
+    if number == "2002":
+        assert status["Duration"] >= 2, status   # it rang for the wait time
+    time.sleep(4)
+    assert len(hooks.requests("/status")) == 1
+
+
+def test_bad_aibot_requests_queue_nothing():
+    before = spool_files()
+    for body, field in [
+        ({}, "PhoneNumber"),
+        ({"PhoneNumber": "2001\n"}, "PhoneNumber"),
+        ({"PhoneNumber": "2001", "UserInputMethod": "telepathy"}, "UserInputMethod"),
+        ({"PhoneNumber": "2001", "NextMessageWebhookUrl": "gopher://x"}, "NextMessageWebhookUrl"),
+        ({"PhoneNumber": "2001", "CallStatusWebhookHeader": "A: b\r\nC: d"}, "CallStatusWebhookHeader"),
+        ({"PhoneNumber": "2001", "GoToDestination": "x,y"}, "GoToDestination"),
+    ]:
+        r = request("aibot.php", body)
+        assert r.status == 400, (body, r)
+        assert r.json()["error"]["field"] == field, (body, r)
+    assert request("aibot.php", {"PhoneNumber": "2001"}, token="nope").status == 401
+    assert spool_files() - before == set()
