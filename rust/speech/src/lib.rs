@@ -5,9 +5,11 @@
 
 pub mod audio;
 pub mod endpoint;
+pub mod mp3;
 
 pub use audio::Pcm;
 pub use endpoint::{EndpointConfig, Endpointer, Event};
+pub use mp3::{decode_any, encode_mp3, Mp3Error};
 
 #[cfg(test)]
 pub(crate) mod testutil;
