@@ -12,7 +12,7 @@ PKGS=(
   libclang-dev pkg-config
   apache2 libapache2-mod-php8.2
   mariadb-server mariadb-client
-  espeak-ng sox libsox-fmt-mp3
+  espeak-ng flite sox libsox-fmt-mp3 libmp3lame-dev
   mmdebstrap patchelf
   unixodbc odbc-mariadb
   python3 python3-venv

@@ -42,6 +42,7 @@ mkdir -p "$STACK"/{run,log,freepbx,www/admin/modules,phones/phrases,php/apache2,
          "$AST_AGI" "$AST_LOG" "$AST_RUN" "$STACK/asterisk/cache"
 chown mysql:mysql "$STACK/run"
 chown -R "$AST_USER:$AST_USER" "$STACK/asterisk" "$STACK/phones" "$STACK/www"
+bash "$REPO/tests/stack/phrases.sh"
 # Everything the asterisk user runs must be reachable through the repository path.
 # (A checkout under a private folder, e.g. a mode-700 temp dir, gets o+x on its parents.)
 if ! runuser -u "$AST_USER" -- test -r "$TPL/up.sh"; then
