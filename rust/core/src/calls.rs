@@ -70,17 +70,27 @@ pub async fn load(pool: &Pool, id: &str) -> Result<Option<StoredCall>, ApiError>
         )
         .await
         .map_err(db_err)?;
-    let Some(row) = row else { return Ok(None) };
-    let (id, request, public_url, status, outcome, attempts, uniqueid, linkedid): (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        u32,
-        Option<String>,
-        Option<String>,
-    ) = mysql_async::from_row_opt(row).map_err(|e| ApiError::internal("internal_error", e))?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut row = row;
+    let bad = |what: &str| {
+        ApiError::internal("internal_error", format!("apicall_calls.{what} unreadable"))
+    };
+    let id: String = row
+        .take_opt(0)
+        .and_then(Result::ok)
+        .ok_or_else(|| bad("id"))?;
+    let request: String = row
+        .take_opt(1)
+        .and_then(Result::ok)
+        .ok_or_else(|| bad("request"))?;
+    let public_url: String = row.take_opt(2).and_then(Result::ok).unwrap_or_default();
+    let status: String = row.take_opt(3).and_then(Result::ok).unwrap_or_default();
+    let outcome: Option<String> = row.take_opt(4).and_then(Result::ok).flatten();
+    let attempts: u32 = row.take_opt(5).and_then(Result::ok).unwrap_or(0);
+    let uniqueid: Option<String> = row.take_opt(6).and_then(Result::ok).flatten();
+    let linkedid: Option<String> = row.take_opt(7).and_then(Result::ok).flatten();
     let request = serde_json::from_str(&request).map_err(|e| {
         ApiError::internal("internal_error", format!("stored request of {id}: {e}"))
     })?;

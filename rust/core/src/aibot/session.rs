@@ -153,11 +153,10 @@ fn parties<R: BufRead, W: Write>(
     let linkedid = get("${CHANNEL(linkedid)}")?;
     let caller_num = get("${CALLERID(num)}")?;
     let caller_name = get("${CALLERID(name)}")?;
-    let mut connected_num = get("${CONNECTEDLINE(num)}")?;
+    let connected_num = get("${CONNECTEDLINE(num)}")?;
     let connected_name = get("${CONNECTEDLINE(name)}")?;
-    if connected_num.is_empty() {
-        connected_num = call.request.phone_number.clone();
-    }
+    let (connected_num, connected_name) =
+        connected(connected_num, connected_name, &caller_num, call);
     Ok(Parties {
         uniqueid: agi.env("uniqueid").unwrap_or_default().to_string(),
         linkedid,
@@ -166,6 +165,21 @@ fn parties<R: BufRead, W: Write>(
         connected_num,
         connected_name,
     })
+}
+
+/// On the originating half of a Local channel, CONNECTEDLINE often just mirrors our own caller
+/// id; the party we called is then the number we dialed.
+pub(crate) fn connected(
+    num: String,
+    name: String,
+    caller_num: &str,
+    call: &StoredCall,
+) -> (String, String) {
+    if num.is_empty() || num == caller_num {
+        (call.request.phone_number.clone(), String::new())
+    } else {
+        (num, name)
+    }
 }
 
 pub enum StepError {

@@ -79,15 +79,20 @@ pub fn report<R: BufRead, W: Write>(
         let answer = get("${CDR(answer)}")?;
         let duration = get("${CDR(duration)}")?.parse().unwrap_or(0);
         let billsec = get("${CDR(billsec)}")?.parse().unwrap_or(0);
+        let caller_num = get("${CALLERID(num)}")?;
+        let (connected_num, connected_name) = super::session::connected(
+            get("${CONNECTEDLINE(num)}")?,
+            get("${CONNECTEDLINE(name)}")?,
+            &caller_num,
+            &call,
+        );
         let parties = Parties {
             uniqueid: get("${UNIQUEID}")?,
             linkedid: get("${CHANNEL(linkedid)}")?,
-            caller_num: get("${CALLERID(num)}")?,
+            caller_num,
             caller_name: get("${CALLERID(name)}")?,
-            connected_num: Some(get("${CONNECTEDLINE(num)}")?)
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| call.request.phone_number.clone()),
-            connected_name: get("${CONNECTEDLINE(name)}")?,
+            connected_num,
+            connected_name,
         };
         let outcome = call.outcome.clone().unwrap_or_else(|| "answered".into());
         CallStatus {

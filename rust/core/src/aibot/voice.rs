@@ -1,24 +1,154 @@
 //! Spoken answers: listening on the EAGI audio stream, keeping the answer, transcribing it.
+//!
+//! The answer is endpointed as it arrives (speech start, then EndOfSpeakSilenceLength of
+//! silence), kept as WAV and MP3 in the answers folder, offered to the webhook through a signed
+//! expiring link, and, with UserAnswerSTT, transcribed by the configured speech-to-text provider.
 
 use std::io::{BufRead, Write};
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
 
+use apicall_speech::{EndpointConfig, Endpointer, Event, Pcm};
+
+use super::payload::Alternative;
 use super::request::Step;
 use super::session::{Answer, StepError};
 use crate::agi::Agi;
+use crate::answer_url;
 use crate::calls::StoredCall;
 use crate::config::CoreConfig;
+use crate::eagi::EagiAudio;
 use crate::error::ApiError;
 
+/// Longest answer kept.
+pub const MAX_ANSWER: Duration = Duration::from_secs(60);
+
+static AUDIO: OnceLock<Option<EagiAudio>> = OnceLock::new();
+
+fn audio() -> Option<&'static EagiAudio> {
+    AUDIO.get_or_init(EagiAudio::open).as_ref()
+}
+
 pub fn listen<R: BufRead, W: Write>(
-    _cfg: &CoreConfig,
+    cfg: &CoreConfig,
     _agi: &mut Agi<R, W>,
-    _call: &StoredCall,
-    _step: &Step,
-    _n: u32,
-    _answer: &mut Answer,
+    call: &StoredCall,
+    step: &Step,
+    n: u32,
+    answer: &mut Answer,
 ) -> Result<(), StepError> {
-    Err(StepError::Failed(ApiError::internal(
-        "voice_unavailable",
-        "voice input is not built yet",
+    let audio = audio().ok_or_else(|| {
+        ApiError::internal(
+            "voice_unavailable",
+            "no EAGI audio: the dialplan must run the script with EAGI()",
+        )
+    })?;
+    let dropped = audio.drain();
+    let ep_cfg = EndpointConfig {
+        end_silence: Duration::from_secs_f64(step.end_silence),
+        timeout: Duration::from_secs(u64::from(step.timeout)),
+        max_length: MAX_ANSWER,
+        ..EndpointConfig::default()
+    };
+    let mut ep = Endpointer::new(ep_cfg).map_err(|e| ApiError::internal("voice_unavailable", e))?;
+    // Asterisk sends 20 ms every 20 ms; if it stops, the wall clock still bounds the wait.
+    let deadline = Instant::now() + Duration::from_secs(u64::from(step.timeout)) + MAX_ANSWER;
+    let end = loop {
+        match audio.recv_timeout(Duration::from_millis(500)) {
+            Ok(chunk) => {
+                if let Some(ev) = ep
+                    .feed(&chunk)
+                    .find(|e| !matches!(e, Event::SpeechStarted { .. }))
+                {
+                    break ev;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
+            Err(RecvTimeoutError::Timeout) => break Event::NoSpeech { at: ep.position() },
+            Err(RecvTimeoutError::Disconnected) => return Err(StepError::Hangup),
+        }
+    };
+    tracing::info!(id = call.id, step = n, dropped, ?end, "answer endpointed");
+    answer.end = match end {
+        Event::NoSpeech { .. } => "timeout",
+        Event::MaxLength { .. } => "max-length",
+        _ => "silence",
+    };
+    if matches!(end, Event::NoSpeech { .. }) {
+        return Ok(());
+    }
+    let pcm = ep.take_answer();
+    answer.mp3_url = keep(cfg, call, n, &pcm)?;
+    if step.stt {
+        match transcribe(cfg, step, &pcm) {
+            Ok(alts) => {
+                answer.text = alts.first().map(|a| a.transcript.clone());
+                answer.alternatives = alts;
+            }
+            // A transcription failure is reported to the webhook as no text, not as a dead call.
+            Err(e) => tracing::warn!(id = call.id, step = n, error = %e, "speech-to-text failed"),
+        }
+    }
+    Ok(())
+}
+
+/// Stores the answer (WAV and MP3) and returns its signed URL, when a public URL is known.
+fn keep(
+    cfg: &CoreConfig,
+    call: &StoredCall,
+    n: u32,
+    pcm: &Pcm,
+) -> Result<Option<String>, ApiError> {
+    let fail = |e: &dyn std::fmt::Display| ApiError::internal("answer_not_saved", e.to_string());
+    std::fs::create_dir_all(&cfg.answers_dir).map_err(|e| fail(&e))?;
+    sweep(cfg);
+    let stem = format!("{}-{n}", call.id);
+    pcm.write_wav_atomic(&cfg.answers_dir.join(format!("{stem}.wav")))
+        .map_err(|e| fail(&e))?;
+    let mp3 = apicall_speech::encode_mp3(pcm).map_err(|e| fail(&e))?;
+    let file = format!("{stem}.mp3");
+    let tmp = cfg.answers_dir.join(format!(".{file}.tmp"));
+    std::fs::write(&tmp, mp3).map_err(|e| fail(&e))?;
+    std::fs::rename(&tmp, cfg.answers_dir.join(&file)).map_err(|e| fail(&e))?;
+    let base = if call.public_url.is_empty() {
+        &cfg.public_url
+    } else {
+        &call.public_url
+    };
+    if base.is_empty() || cfg.url_secret.is_empty() {
+        tracing::warn!(
+            id = call.id,
+            "no public URL or url_secret: UserAnswerMp3Url left empty"
+        );
+        return Ok(None);
+    }
+    let expires = answer_url::now() + cfg.answer_url_lifetime.as_secs();
+    Ok(Some(format!(
+        "{base}/answer.php?{}",
+        answer_url::sign(&cfg.url_secret, &file, expires)?
     )))
+}
+
+/// Deletes answers older than the retention period (cheap: one folder listing per answer).
+fn sweep(cfg: &CoreConfig) {
+    let Ok(entries) = std::fs::read_dir(&cfg.answers_dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age > cfg.answer_retention);
+        if old {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+fn transcribe(cfg: &CoreConfig, step: &Step, pcm: &Pcm) -> Result<Vec<Alternative>, String> {
+    crate::stt::transcribe(cfg, pcm, &step.language, &step.speech_context)
 }
