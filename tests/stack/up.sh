@@ -202,7 +202,8 @@ ap_http_ok() { curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$WEB_PORT/" ;
 ap_start() {
   rm -f "$AP_PID"
   port_free "$WEB_PORT" apache
-  apache2 -f "$AP_CONF" -k start 9>&-
+  # Without PHP_INI_SCAN_DIR: the CLI conf.d would load the extension a second time.
+  env -u PHP_INI_SCAN_DIR apache2 -f "$AP_CONF" -k start 9>&-
   for _ in $(seq 1 80); do pid_alive "$AP_PID" && ap_http_ok && break; sleep 0.25; done
   pid_alive "$AP_PID" || { tail -20 "$STACK/apache/logs/error.log" >&2; die "apache did not start"; }
   ap_want > "$AP_STAMP"
