@@ -62,7 +62,7 @@ pub fn url(cfg: &CoreConfig, url: &str) -> Result<PathBuf, ApiError> {
 
 /// WAV or MP3, told apart by their first bytes.
 fn decode(bytes: &[u8]) -> Result<Pcm, String> {
-    Pcm::from_wav_bytes(bytes).map_err(|e| e.to_string())
+    apicall_speech::decode_any(bytes).map_err(|e| e.to_string())
 }
 
 async fn fetch(url: &str) -> Result<Vec<u8>, String> {
