@@ -20,6 +20,7 @@ import speechlib  # noqa: E402
 VOICES = {
     "en": ["en-us+m3", "en-gb", "en-gb-x-rp+f3", "en-us+f2", "en-029", "en-gb-scotland+m7"],
     "it": ["it", "it+f3", "it+m3"],
+    "flite": ["flite:slt", "flite:rms", "flite:awb", "flite:kal16"],   # English, if installed
 }
 # What an IVR would pass as SpeechContext phrases for these answers: the domain's words,
 # not the exact answers.
@@ -35,7 +36,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lang", default="en")
     ap.add_argument("--voices")
-    ap.add_argument("--configs", default="full,auto10,auto5,auto3")
+    ap.add_argument("--configs", default="full,auto15,auto10")
     ap.add_argument("--hints", choices=("off", "on", "both"), default="both")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--model", default=None)
@@ -44,6 +45,8 @@ def main():
 
     svc = speechlib.service_module()
     voices = args.voices.split(",") if args.voices else VOICES[args.lang]
+    if args.voices in VOICES:
+        voices = VOICES[args.voices]
     texts = speechlib.phrases(args.lang)
     clips = [(t, v, speechlib.clip(t, v)) for v in voices for t in texts]
     decoded = [(t, v, svc.decode_audio(open(p, "rb").read())) for t, v, p in clips]
@@ -63,7 +66,7 @@ def main():
         else:
             eng.window, eng.min_window = "auto", int(cfg[4:])
         for hints in hint_modes:
-            prompt = HINTS[args.lang] if hints else None
+            prompt = svc.hint_prompt(HINTS[args.lang], lang=lang) if hints else None
             eng.transcribe(decoded[0][2], name, lang, prompt)        # warm-up
             pairs, times, per_voice = [], [], {}
             for text, voice, audio in decoded:

@@ -21,7 +21,7 @@ def phrases(lang="en"):
 
 
 def clip(text, voice, rate=8000, mulaw=True, speed=160):
-    """A WAV of `text` spoken by espeak-ng `voice`, telephone-like: resampled to `rate` and
+    """A WAV of `text` spoken by espeak-ng `voice` (or flite's with "flite:NAME"), telephone-like: resampled to `rate` and
     through G.711 mu-law (as Asterisk carries it). Cached under .stack/speechd/clips."""
     os.makedirs(CACHE, exist_ok=True)
     key = re.sub(r"[^a-z0-9]+", "_", "%s_%s_%d_%s_%d" % (voice, text.lower(), rate,
@@ -30,8 +30,11 @@ def clip(text, voice, rate=8000, mulaw=True, speed=160):
     if os.path.exists(path):
         return path
     raw = path + ".espeak.wav"
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", raw, "--", text],
-                   check=True)
+    if voice.startswith("flite:"):
+        subprocess.run(["flite", "-voice", voice[6:], "-t", text, "-o", raw], check=True)
+    else:
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", raw, "--", text],
+                       check=True)
     enc = ["-e", "mu-law"] if mulaw else ["-e", "signed-integer", "-b", "16"]
     tmp = path + ".tmp.wav"
     # a little silence before and after, as a caller's answer has

@@ -19,6 +19,7 @@ SD_HOST=${SPEECHD_HOST:-127.0.0.1}
 SD_PORT=${SPEECHD_PORT:-8765}
 SD_URL="http://$SD_HOST:$SD_PORT"
 REQ="$REPO/bin/requirements-speechd.txt"
+TEST_REQ="$REPO/tests/speechd/requirements.txt"     # pytest for tests/speechd
 SERVICE="$REPO/bin/apicall-speechd"
 export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
 
@@ -30,7 +31,7 @@ cmd_install() {
   local t0 want stamp
   t0=$(now)
   mkdir -p "$SD_DIR"
-  want="$(md5sum < "$REQ" | cut -d' ' -f1) $(/usr/bin/python3 -V 2>&1)"
+  want="$(cat "$REQ" "$TEST_REQ" | md5sum | cut -d' ' -f1) $(/usr/bin/python3 -V 2>&1)"
   stamp="$SPEECH_VENV/.apicall-req"
   if [ -x "$SPEECH_VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     say "speechd: venv present ($SPEECH_VENV)"
@@ -38,7 +39,7 @@ cmd_install() {
     say "speechd: installing the venv $SPEECH_VENV from bin/requirements-speechd.txt (PyPI)"
     [ -x "$SPEECH_VENV/bin/python" ] || /usr/bin/python3 -m venv "$SPEECH_VENV" \
       || die "python3 -m venv failed (apt-get install python3-venv)"
-    "$SPEECH_VENV/bin/pip" install -q --disable-pip-version-check --no-input -r "$REQ" \
+    "$SPEECH_VENV/bin/pip" install -q --disable-pip-version-check --no-input -r "$REQ" -r "$TEST_REQ" \
       || die "pip install -r $REQ failed"
     echo "$want" > "$stamp"
     say "speechd: venv ready in $(elapsed "$t0") ($(du -sh "$SPEECH_VENV" | cut -f1))"
