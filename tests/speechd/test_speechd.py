@@ -9,11 +9,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
 
 import speechlib
-from conftest import free_port
+from speechlib import Service, free_port
 
 # (text, voice, words that must come back)
 PHRASES = [
@@ -249,7 +250,6 @@ def test_refuses_non_loopback_address(tmp_path):
 
 
 def test_stops_on_sigterm_and_removes_pid_file(tmp_path):
-    from conftest import Service
     svc = Service(str(tmp_path), "term", ["--preload", "none"])
     assert os.path.exists(svc.pid_file)
     assert svc.health()["models"] == []            # loads lazily, on the first request
@@ -258,3 +258,42 @@ def test_stops_on_sigterm_and_removes_pid_file(tmp_path):
     svc.proc.terminate()
     assert svc.proc.wait(15) == 0
     assert not os.path.exists(svc.pid_file)
+
+
+def test_stack_script_start_status_stop(tmp_path):
+    """tests/stack/speechd.sh on a private port and folder: start, idempotent start, status,
+    stop; afterwards a client gets connection refused (calls then go to the fallback)."""
+    port = free_port()
+    env = dict(os.environ, SPEECHD_PORT=str(port), SPEECHD_DIR=str(tmp_path), SPEECHD_USER="-")
+    script = os.path.join(speechlib.REPO, "tests", "stack", "speechd.sh")
+
+    def run(cmd):
+        return subprocess.run(["bash", script, cmd], env=env, capture_output=True, text=True,
+                              timeout=120)
+    try:
+        r = run("start")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "started" in r.stdout and "127.0.0.1:%d" % port in r.stdout
+        pid = int((tmp_path / "speechd.pid").read_text())
+        r = run("start")
+        assert r.returncode == 0 and "running (pid %d" % pid in r.stdout, r.stdout + r.stderr
+        r = run("status")
+        assert r.returncode == 0 and '"status": "ok"' in r.stdout
+        path = speechlib.clip("I want to speak to an operator", "en-gb")
+        with open(path, "rb") as f:
+            body, ctype = speechlib.multipart({"language": "en"}, {"file": ("a.wav", f.read())})
+        req = urllib.request.Request("http://127.0.0.1:%d/v1/audio/transcriptions" % port,
+                                     data=body, headers={"Content-Type": ctype})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            assert "operator" in words(json.loads(resp.read())["text"])
+        for _ in range(50):     # the line is written right after the answer is sent
+            if "POST /v1/audio/transcriptions 200" in (tmp_path / "speechd.log").read_text():
+                break
+            time.sleep(0.1)
+        assert "POST /v1/audio/transcriptions 200" in (tmp_path / "speechd.log").read_text()
+    finally:
+        r = run("stop")
+    assert r.returncode == 0 and "stopped" in r.stdout, r.stdout + r.stderr
+    assert run("status").returncode == 3
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()

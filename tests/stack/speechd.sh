@@ -6,15 +6,18 @@
 #   speechd.sh start     start it on 127.0.0.1:8765 (pid + log in .stack/speechd/) and wait
 #                        until /health says its models are loaded; quick when already running.
 #   speechd.sh stop | restart | status
-# Env: SPEECHD_PORT (8765), SPEECHD_HOST (127.0.0.1), SPEECHD_ARGS (extra service options).
+# Env: SPEECHD_PORT (8765), SPEECHD_HOST (127.0.0.1), SPEECHD_ARGS (extra service options),
+#      SPEECHD_DIR (pid + log; .stack/speechd), SPEECHD_USER (who runs it; as root: asterisk,
+#      '-' = the caller).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 SPEECH_VENV="$STACK/speech-venv"
-SD_DIR="$STACK/speechd"
+SD_DIR=${SPEECHD_DIR:-$STACK/speechd}
 SD_PID="$SD_DIR/speechd.pid"
 SD_LOG="$SD_DIR/speechd.log"
-SD_MODELS="$SD_DIR/models"
+SD_MODELS="$STACK/speechd/models"
+SD_USER=${SPEECHD_USER:-$AST_USER}
 SD_HOST=${SPEECHD_HOST:-127.0.0.1}
 SD_PORT=${SPEECHD_PORT:-8765}
 SD_URL="http://$SD_HOST:$SD_PORT"
@@ -30,7 +33,7 @@ sd_ready() { sd_health 2>/dev/null | grep -q '"status": "ok"'; }
 cmd_install() {
   local t0 want stamp
   t0=$(now)
-  mkdir -p "$SD_DIR"
+  mkdir -p "$SD_DIR" "$SD_MODELS"
   want="$(cat "$REQ" "$TEST_REQ" | md5sum | cut -d' ' -f1) $(/usr/bin/python3 -V 2>&1)"
   stamp="$SPEECH_VENV/.apicall-req"
   if [ -x "$SPEECH_VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
@@ -46,12 +49,9 @@ cmd_install() {
   fi
   # Models: located inside the installed packages; the split one is assembled once.
   local out
-  out=$("$SPEECH_VENV/bin/python" "$SERVICE" --prepare-models "$SD_MODELS" 2>&1) \
-    || { echo "$out" >&2; die "speechd: no usable model in the venv (see above)"; }
+  out=$("$SPEECH_VENV/bin/python" "$SERVICE" --prepare-models "$SD_MODELS" 2>"$SD_DIR/prepare.log") \
+    || { echo "$out" >&2; cat "$SD_DIR/prepare.log" >&2; die "speechd: no usable model in the venv"; }
   while IFS= read -r line; do say "speechd: model $line"; done <<< "$out"
-  if id "$AST_USER" >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    chown -R "$AST_USER:$AST_USER" "$SD_DIR"
-  fi
   say "speechd: install done in $(elapsed "$t0")"
 }
 
@@ -73,10 +73,11 @@ cmd_start() {
   rm -f "$SD_PID"
   # As FreePBX runs its daemons: as the asterisk user when we are root and it exists.
   local -a as_user=()
-  if [ "$(id -u)" = 0 ] && id "$AST_USER" >/dev/null 2>&1 \
-     && runuser -u "$AST_USER" -- test -x "$SPEECH_VENV/bin/python" 2>/dev/null; then
-    chown -R "$AST_USER:$AST_USER" "$SD_DIR"
-    as_user=(runuser -u "$AST_USER" --)
+  if [ "$SD_USER" != - ] && [ "$(id -u)" = 0 ] && id "$SD_USER" >/dev/null 2>&1 \
+     && runuser -u "$SD_USER" -- test -x "$SPEECH_VENV/bin/python" 2>/dev/null; then
+    chown "$SD_USER:" "$SD_DIR"
+    [ ! -f "$SD_LOG" ] || chown "$SD_USER:" "$SD_LOG"
+    as_user=(runuser -u "$SD_USER" --)
   fi
   # shellcheck disable=SC2086
   setsid "${as_user[@]}" env HF_HUB_OFFLINE=1 HOME="$SD_DIR" "$SPEECH_VENV/bin/python" "$SERVICE" \
