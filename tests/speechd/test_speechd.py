@@ -297,3 +297,31 @@ def test_stack_script_start_status_stop(tmp_path):
     assert run("status").returncode == 3
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def raw_request(port, head):
+    """Sends raw request bytes, returns (status, JSON body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(head)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def test_oversized_body_is_413_without_reading_it(speechd):
+    status, body = raw_request(speechd.port, (
+        "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+        "boundary=b\r\nContent-Length: %d\r\n\r\n" % (30 * 1024 * 1024)).encode())
+    assert_error(status, body, 413, "body_too_large")
+
+
+def test_missing_content_length_is_411(speechd):
+    status, body = raw_request(speechd.port, (
+        b"POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data;"
+        b" boundary=b\r\nConnection: close\r\n\r\n"))
+    assert_error(status, body, 411, "length_required")
