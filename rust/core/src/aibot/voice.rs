@@ -52,21 +52,49 @@ pub fn listen<R: BufRead, W: Write>(
         ..EndpointConfig::default()
     };
     let mut ep = Endpointer::new(ep_cfg).map_err(|e| ApiError::internal("voice_unavailable", e))?;
-    // Asterisk sends 20 ms every 20 ms; if it stops, the wall clock still bounds the wait.
-    let deadline = Instant::now() + Duration::from_secs(u64::from(step.timeout)) + MAX_ANSWER;
+    // Asterisk passes on 20 ms every 20 ms while the far end sends audio; a far end that sends
+    // nothing (no frames at all) must not stretch the wait, so the wall clock bounds it too:
+    // Timeout for speech to start, then the longest answer.
+    let no_speech_by =
+        Instant::now() + Duration::from_secs(u64::from(step.timeout)) + Duration::from_millis(500);
+    let mut speaking_since: Option<Instant> = None;
+    // A far end with silence suppression sends no frames while quiet; that gap is silence, and
+    // it is fed as such so the answer still ends EndOfSpeakSilenceLength after the last word.
+    let rate = u64::from(apicall_speech::audio::ASTERISK_WAV_RATE);
+    let mut last_audio = Instant::now();
+    let silence = vec![0i16; (rate / 5) as usize];
     let end = loop {
-        match audio.recv_timeout(Duration::from_millis(500)) {
-            Ok(chunk) => {
-                if let Some(ev) = ep
-                    .feed(&chunk)
-                    .find(|e| !matches!(e, Event::SpeechStarted { .. }))
-                {
-                    break ev;
+        let mut done = None;
+        let mut feed = |ep: &mut Endpointer, samples: &[i16], since: &mut Option<Instant>| {
+            for ev in ep.feed(samples) {
+                match ev {
+                    Event::SpeechStarted { .. } => *since = Some(Instant::now()),
+                    other => done = Some(other),
                 }
             }
-            Err(RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
-            Err(RecvTimeoutError::Timeout) => break Event::NoSpeech { at: ep.position() },
+        };
+        match audio.recv_timeout(Duration::from_millis(100)) {
+            Ok(chunk) => {
+                last_audio = Instant::now();
+                feed(&mut ep, &chunk, &mut speaking_since);
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let gap = last_audio.elapsed();
+                if gap >= Duration::from_millis(200) {
+                    last_audio += Duration::from_millis(200);
+                    feed(&mut ep, &silence, &mut speaking_since);
+                }
+            }
             Err(RecvTimeoutError::Disconnected) => return Err(StepError::Hangup),
+        }
+        if let Some(ev) = done {
+            break ev;
+        }
+        let now = Instant::now();
+        match speaking_since {
+            None if now > no_speech_by => break Event::NoSpeech { at: ep.position() },
+            Some(t) if now > t + MAX_ANSWER => break Event::MaxLength { at: ep.position() },
+            _ => {}
         }
     };
     tracing::info!(id = call.id, step = n, dropped, ?end, "answer endpointed");

@@ -1,0 +1,104 @@
+"""Spoken answers on the real stack: endpointed, kept as MP3 behind a signed expiring link, and
+transcribed by the local speech service."""
+import hashlib
+import hmac
+import time
+import urllib.parse
+
+from conftest import db_connect, request, wait_for, cdr_rows
+
+DEST = "apicall-test-dest,s,1"
+PHRASES = [l for l in open(__file__.rsplit("/", 3)[0] + "/tests/stack/phrases.txt").read().splitlines()
+           if l and not l.startswith("#")]
+
+
+def url_secret():
+    conn = db_connect("asterisk")
+    with conn.cursor() as c:
+        c.execute("SELECT val FROM kvstore_FreePBX_modules_Apicall WHERE `key`='url_secret' AND id='noid'")
+        return c.fetchone()["val"]
+
+
+def get(url):
+    path = url.split("/apicall/", 1)[1]
+    return request(path, method="GET", body=None, token=None)
+
+
+def test_spoken_answer_is_transcribed_and_downloadable(hooks, cdr):
+    hooks.replies["/step"] = [{"MessageText": "Thank you.", "Language": "en_US"}]
+    r = request("aibot.php", {
+        "PhoneNumber": "20053", "Language": "en_US", "MessageText": "How can I help you?",
+        "UserInputMethod": "voice", "UserAnswerSTT": True, "SpeechContext": ["operator"],
+        "EndOfSpeakSilenceLength": 0.8,
+        "NextMessageWebhookUrl": hooks.url + "/step", "GoToDestination": DEST,
+    })
+    assert r.status == 200, r
+    call_id = r.json()["id"]
+    step = hooks.wait("/step", timeout=60).json()
+    assert step["InputEnd"] == "silence"
+    text = (step["UserAnswerText"] or "").lower()
+    # Phrase 3: "I would like to speak to an operator".
+    for word in ("speak", "operator"):
+        assert word in text, step
+    alts = step["UserAnswerAlternatives"]
+    assert alts and alts[0]["transcript"] == step["UserAnswerText"]
+    assert 0 < alts[0]["confidence"] <= 1
+
+    url = step["UserAnswerMp3Url"]
+    assert url.startswith("http://127.0.0.1:8580/apicall/answer.php?"), url
+    ok = get(url)
+    assert ok.status == 200, ok
+    assert ok.headers["Content-Type"].startswith("audio/mpeg")
+    mp3 = ok.body
+    assert mp3[0] == 0xFF and (mp3[1] & 0xE0) == 0xE0, mp3[:4]   # MPEG frame sync
+    # 24 kbps: about 3 kB per second; the phrase lasts about 2.6 s.
+    assert 5000 < len(mp3) < 20000, len(mp3)
+
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(url).query))
+    base = "answer.php?f=" + q["f"]
+    assert get(f"http://x/apicall/{base}&e={q['e']}").status == 403                 # no signature
+    assert get(f"http://x/apicall/{base}&e={q['e']}&s={'0' * 64}").status == 403     # forged
+    assert get(f"http://x/apicall/{base}&e={int(q['e']) + 1}&s={q['s']}").status == 403  # altered
+    # Expired: a genuine signature (made with the install's secret) for a time in the past.
+    past = int(time.time()) - 10
+    sig = hmac.new(url_secret().encode(), f"{q['f']}\n{past}".encode(), hashlib.sha256).hexdigest()
+    expired = get(f"http://x/apicall/{base}&e={past}&s={sig}")
+    assert expired.status == 403 and "expired" in expired.json()["error"]["message"], expired
+    # The same genuine signature scheme with a future time works: the 403 above was the expiry.
+    future = int(time.time()) + 60
+    sig = hmac.new(url_secret().encode(), f"{q['f']}\n{future}".encode(), hashlib.sha256).hexdigest()
+    assert get(f"http://x/apicall/{base}&e={future}&s={sig}").status == 200
+
+    wait_for("the destination", lambda: cdr_rows(cdr, "userfield = %s", (f"dest:{call_id}",)), 30)
+
+
+def test_silence_times_out_without_a_recording(hooks):
+    # 2002 never answers, 2001 records and says nothing: use 2001 with a short Timeout.
+    r = request("aibot.php", {
+        "PhoneNumber": "2001", "Language": "en_US", "MessageText": "Say something.",
+        "UserInputMethod": "voice", "UserAnswerSTT": True, "Timeout": 3,
+        "NextMessageWebhookUrl": hooks.url + "/step",
+    })
+    assert r.status == 200, r
+    step = hooks.wait("/step", timeout=40).json()
+    assert step["InputEnd"] == "timeout"
+    assert step["UserAnswerMp3Url"] is None and step["UserAnswerText"] is None
+
+
+def test_speech_then_digits_conversation(hooks):
+    hooks.replies["/step"] = [
+        {"MessageText": "Now enter your account number, then hash.", "UserInputMethod": "digits",
+         "EndDigit": "#", "NextMessageWebhookUrl": hooks.url + "/step"},
+        {"MessageText": "Goodbye."},
+    ]
+    r = request("aibot.php", {
+        "PhoneNumber": "20067427", "Language": "en_US", "MessageText": "What would you like to do?",
+        "UserInputMethod": "voice", "UserAnswerSTT": True,
+        "NextMessageWebhookUrl": hooks.url + "/step",
+    })
+    assert r.status == 200, r
+    first = hooks.wait("/step", timeout=60).json()
+    second = hooks.wait("/step", timeout=60).json()
+    assert "pay" in (first["UserAnswerText"] or "").lower() and "bill" in first["UserAnswerText"].lower(), first
+    assert second["PressedDigits"] == "427", second
+    assert second["Step"] == 2
