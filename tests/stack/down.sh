@@ -45,4 +45,5 @@ if ours "$AP_PIDF" apache2; then
 fi
 [ ! -f "$AP_PIDF" ] || stop_pid apache "$AP_PIDF" apache2 15
 stop_pid mariadb "$STACK/run/mysqld.pid" mariadbd 60
+bash "$(dirname "$0")/speechd.sh" stop
 say "stack down in $(elapsed "$t")"

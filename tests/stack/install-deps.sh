@@ -77,4 +77,6 @@ else
   echo "$want" > "$stamp"
   say "python venv: ready in $(elapsed "$t1") ($VENV)"
 fi
+# The local speech-to-text service: its venv and models (PyPI).
+bash "$REPO/tests/stack/speechd.sh" install
 say "install-deps: done in $(elapsed "$t0")"
