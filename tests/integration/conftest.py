@@ -78,10 +78,15 @@ def api():
 
 @pytest.fixture
 def hooks():
+    import openapi_check
     from hooks import HookServer
     server = HookServer()
+    # Every webhook body the module sends in any test must match openapi.yaml.
+    server.validators["/step"] = lambda b: openapi_check.webhook("nextMessage", b)
+    server.validators["/status"] = lambda b: openapi_check.webhook("callStatus", b)
     yield server
     server.close()
+    assert not server.errors, server.errors
 
 
 def log_time_of(pattern, since=0.0):

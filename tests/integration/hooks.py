@@ -30,6 +30,9 @@ class HookServer:
         self.files = {}
         self.received = queue.Queue()
         self.log = []
+        # path -> function(body) that raises on an invalid body; failures are kept in .errors.
+        self.validators = {}
+        self.errors = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,6 +59,12 @@ class HookServer:
                 body = self.rfile.read(length)
                 rec = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 server.log.append(rec)
+                check = server.validators.get(self.path)
+                if check:
+                    try:
+                        check(json.loads(body))
+                    except Exception as e:  # noqa: BLE001 - reported by the fixture
+                        server.errors.append(f"{self.path}: {e}")
                 server.received.put(rec)
                 reply = server._next_reply(self.path)
                 if isinstance(reply, tuple) and reply and reply[0] == "sleep":
