@@ -191,3 +191,48 @@ def test_bad_aibot_requests_queue_nothing():
         assert r.json()["error"]["field"] == field, (body, r)
     assert request("aibot.php", {"PhoneNumber": "2001"}, token="nope").status == 401
     assert spool_files() - before == set()
+
+
+def test_callee_hanging_up_mid_conversation_is_reported(hooks):
+    # 2001 hangs up after 5 s of silence: here, while the call waits for digits.
+    call_id = aibot({
+        "PhoneNumber": "2001", "Language": "en_US", "MessageText": "Enter your code.",
+        "UserInputMethod": "digits", "Timeout": 30,
+        "NextMessageWebhookUrl": hooks.url + "/step", "CallStatusWebhookUrl": hooks.url + "/status",
+    })
+    status = hooks.wait("/status", timeout=60).json()
+    assert status["CallId"] == call_id
+    assert status["Outcome"] == "callee-hangup"
+    assert status["Answer"] is True and status["Billsec"] > 0
+    # The conversation ended with the hangup: no step was reported.
+    assert hooks.requests("/step") == []
+
+
+def test_a_number_that_cannot_be_reached_is_failed(hooks):
+    # Nothing in from-internal answers to 2999: the originate fails at once.
+    call_id = aibot({"PhoneNumber": "2999", "waittime": 3, "CallStatusWebhookUrl": hooks.url + "/status"})
+    status = hooks.wait("/status", timeout=30).json()
+    assert status["CallId"] == call_id
+    assert status["Outcome"] == "failed" and status["Answer"] is False
+    time.sleep(2)
+    assert len(hooks.requests("/status")) == 1
+
+
+def test_mp3_message_url_is_decoded_and_played(hooks, cdr):
+    import subprocess
+    import tempfile
+    from conftest import PHONES, active_span, read_wav
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["espeak-ng", "-v", "en-us", "-w", f"{d}/m.wav",
+                        "This message came from an M P 3 file."], check=True)
+        subprocess.run(["sox", f"{d}/m.wav", "-r", "22050", f"{d}/m.mp3"], check=True)
+        hooks.files["/message.mp3"] = open(f"{d}/m.mp3", "rb").read()
+    assert hooks.files["/message.mp3"][:3] == b"ID3" or hooks.files["/message.mp3"][0] == 0xFF
+    call_id = aibot({"PhoneNumber": "2001", "MessageUrl": hooks.url + "/message.mp3",
+                     "GoToDestination": DEST})
+    reached_dest(cdr, call_id)
+    rec = PHONES / f"2001-{call_id}.wav"
+    wait_for("the phone's recording", rec.exists, timeout=20)
+    time.sleep(1)
+    span, voiced = active_span(*read_wav(rec))
+    assert span > 2.0 and voiced > 1.0, (span, voiced)

@@ -1,11 +1,12 @@
 """Spoken answers on the real stack: endpointed, kept as MP3 behind a signed expiring link, and
 transcribed by the local speech service."""
 import hashlib
+import os
 import hmac
 import time
 import urllib.parse
 
-from conftest import db_connect, request, wait_for, cdr_rows
+from conftest import STACK, cdr_rows, db_connect, request, wait_for
 
 DEST = "apicall-test-dest,s,1"
 PHRASES = [l for l in open(__file__.rsplit("/", 3)[0] + "/tests/stack/phrases.txt").read().splitlines()
@@ -25,6 +26,14 @@ def get(url):
 
 
 def test_spoken_answer_is_transcribed_and_downloadable(hooks, cdr):
+    # Recordings older than the retention period (7 days) are deleted when answers are kept.
+    answers = STACK / "asterisk" / "spool" / "apicall" / "answers"
+    answers.mkdir(parents=True, exist_ok=True)
+    stale, recent = answers / ("0" * 32 + "-1.mp3"), answers / ("1" * 32 + "-1.mp3")
+    for f, age_days in ((stale, 8), (recent, 6)):
+        f.write_bytes(b"old")
+        t = time.time() - age_days * 86400
+        os.utime(f, (t, t))
     hooks.replies["/step"] = [{"MessageText": "Thank you.", "Language": "en_US"}]
     r = request("aibot.php", {
         "PhoneNumber": "20053", "Language": "en_US", "MessageText": "How can I help you?",
@@ -70,6 +79,8 @@ def test_spoken_answer_is_transcribed_and_downloadable(hooks, cdr):
     assert get(f"http://x/apicall/{base}&e={future}&s={sig}").status == 200
 
     wait_for("the destination", lambda: cdr_rows(cdr, "userfield = %s", (f"dest:{call_id}",)), 30)
+    assert not stale.exists() and recent.exists()
+    recent.unlink()
 
 
 def test_silence_times_out_without_a_recording(hooks):

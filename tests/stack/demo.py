@@ -37,7 +37,7 @@ class Bot(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         reply = {}
         if self.path == "/step" and body.get("Step") == 1:
-            heard = body.get("UserAnswerText") or "(nothing)"
+            heard = (body.get("UserAnswerText") or "(nothing)").rstrip(".")
             say("caller", f"\"{heard}\"  (transcribed; recording: {body.get('UserAnswerMp3Url')})")
             reply = {"MessageText": f"You said: {heard}. Please enter your account number, then press hash.",
                      "UserInputMethod": "digits", "EndDigit": "#",
@@ -77,7 +77,7 @@ def main():
                                  headers={"token": TOKEN, "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            say("api", r.read().decode())
+            say("api", r.read().decode().strip())
     except urllib.error.HTTPError as e:
         say("api", f"HTTP {e.code} {e.read().decode()}")
         return 1
