@@ -30,9 +30,8 @@ class Apicall extends \FreePBX_Helpers implements \BMO
     /** Hangup handler of aibot calls (sends the status webhook). */
     public const HANGUP_CONTEXT = 'apicall-hangup';
 
-    /** AGI scripts of the module (agi-bin/, copied to ASTAGIDIR by fwconsole reload). */
-    public const AIBOT_AGI = 'apicall-aibot.php';
-    public const STATUS_AGI = 'apicall-status.php';
+    /** The module's AGI script (agi-bin/, copied to ASTAGIDIR by fwconsole reload). */
+    public const AGI_SCRIPT = 'apicall.php';
 
     /** Settings (kvstore keys) and their defaults. */
     public const SETTING_DEFAULTS = [
@@ -370,14 +369,32 @@ class Apicall extends \FreePBX_Helpers implements \BMO
         $ext->add($c, 's', '', new \ext_setvar('APICALL_GOTO_EXTEN', 'hangup'));
         $ext->add($c, 's', '', new \ext_setvar('APICALL_GOTO_PRIORITY', '1'));
         $ext->add($c, 's', '', new \ext_setvar('CHANNEL(hangup_handler_push)', self::HANGUP_CONTEXT . ',s,1'));
-        $ext->add($c, 's', '', new \extension('EAGI(' . self::AIBOT_AGI . ')'));
+        $ext->add($c, 's', '', new \extension('EAGI(' . self::AGI_SCRIPT . ',session)'));
         $ext->add($c, 's', '', new \ext_goto('${APICALL_GOTO_PRIORITY}', '${APICALL_GOTO_EXTEN}', '${APICALL_GOTO_CONTEXT}'));
-        $ext->add($c, 'failed', '', new \extension('AGI(' . self::STATUS_AGI . ',failed)'));
+        $ext->add($c, 'failed', '', new \extension('AGI(' . self::AGI_SCRIPT . ',failed)'));
         $ext->add($c, 'failed', '', new \ext_hangup(''));
 
         $c = self::HANGUP_CONTEXT;
-        $ext->add($c, 's', '', new \extension('AGI(' . self::STATUS_AGI . ',hangup)'));
+        $ext->add($c, 's', '', new \extension('AGI(' . self::AGI_SCRIPT . ',hangup)'));
         $ext->add($c, 's', '', new \ext_return(''));
+    }
+
+    /**
+     * The work of agi-bin/apicall.php after the FreePBX bootstrap: logs to
+     * $ASTLOGDIR/apicall.log and runs $command (session, failed, hangup) through the
+     * extension. Returns the script's exit status.
+     */
+    public function runAgi(string $command): int
+    {
+        require_once __DIR__ . '/includes/agi.php';
+        \Apicall\Agi\log_to(rtrim($this->amp('ASTLOGDIR', '/var/log/asterisk'), '/') . '/apicall.log');
+        try {
+            $config = $this->coreConfig();
+        } catch (\Throwable $e) {
+            error_log('apicall AGI: no configuration: ' . get_class($e) . ': ' . $e->getMessage());
+            return 1;
+        }
+        return \Apicall\Agi\run($config, $command);
     }
 
     // -------------------------------------------------------------------- pages

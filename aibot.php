@@ -22,16 +22,8 @@ use Apicall\Web;
 Web\start();
 $apicallBody = Web\accept_json_post(['check_token', 'aibot_queue']);
 
-// FreePBX bootstrap, in the global scope as FreePBX requires.
 Web\phase('bootstrap');
-$restrict_mods = true;
-$bootstrap_settings = Web\bootstrap_settings();
-try {
-    require_once Web\freepbx_conf();
-} catch (\Throwable $e) {
-    Web\bootstrap_failed($e);
-}
-$apicallConfig = Web\core_config();
+require __DIR__ . '/includes/bootstrap.php'; // FreePBX, in the global scope: sets $apicallConfig
 
 Web\run(static function () use ($apicallConfig, $apicallBody): array {
     \Apicall\check_token($apicallConfig, Web\token());

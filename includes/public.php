@@ -20,8 +20,8 @@
  * then the extension's own errors (Apicall\ApiError: status = getCode()) and
  *   500 internal_error          anything else (details only in the error log)
  *
- * Nothing here runs on its own: including the file only defines functions, so the
- * AGI scripts never send headers or JSON.
+ * Nothing here runs on its own: including the file only defines functions. The FreePBX
+ * bootstrap itself is includes/bootstrap.php, required by each entry point at its top level.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -29,6 +29,8 @@
 declare(strict_types=1);
 
 namespace Apicall\Web;
+
+require_once __DIR__ . '/freepbx.php';
 
 const MAX_BODY = 65536;
 
@@ -52,6 +54,7 @@ function start(): void
     State::$started = microtime(true);
     ob_start();
     register_shutdown_function(__NAMESPACE__ . '\\on_shutdown');
+    \Apicall\Boot\on_failure(__NAMESPACE__ . '\\bootstrap_failed');
 }
 
 function phase(string $phase): void
@@ -216,32 +219,7 @@ function extension_ready(): bool
         && class_exists('Apicall\\ApiError', false);
 }
 
-/**
- * The freepbx.conf to include: $FREEPBX_CONF (Apache SetEnv or process env), else
- * /etc/freepbx.conf. Throws when it cannot be read.
- */
-function freepbx_conf(): string
-{
-    $env = getenv('FREEPBX_CONF');
-    if (!is_string($env) || $env === '') {
-        $env = (string) ($_SERVER['FREEPBX_CONF'] ?? '');
-    }
-    $path = $env !== '' ? $env : '/etc/freepbx.conf';
-    if (!is_readable($path)) {
-        throw new \RuntimeException("cannot read $path");
-    }
-    return $path;
-}
 
-/** Settings for the FreePBX bootstrap: no GUI login, no AMI, no other modules, no HTML error pages. */
-function bootstrap_settings(): array
-{
-    return [
-        'freepbx_auth' => false,
-        'skip_astman' => true,
-        'freepbx_error_handler' => false,
-    ];
-}
 
 /** Answers 503 database_unavailable for a bootstrap that threw. */
 function bootstrap_failed(\Throwable $e): never
@@ -250,15 +228,6 @@ function bootstrap_failed(\Throwable $e): never
     fail(503, 'database_unavailable', null, 'The PBX database is not available');
 }
 
-/** The module's configuration for the extension (after a successful bootstrap). */
-function core_config(): array
-{
-    try {
-        return \FreePBX::Apicall()->coreConfig();
-    } catch (\Throwable $e) {
-        bootstrap_failed($e);
-    }
-}
 
 /** The "token" request header, or null. */
 function token(): ?string

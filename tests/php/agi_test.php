@@ -1,13 +1,15 @@
 <?php
 
 /**
- * The AGI scripts of agi-bin/ (apicall-aibot.php for EAGI, apicall-status.php for AGI),
- * run as Asterisk runs them: a CLI PHP process whose stdout is the AGI channel.
+ * The AGI script agi-bin/apicall.php (EAGI(apicall.php,session), AGI(apicall.php,failed),
+ * AGI(apicall.php,hangup)), run as Asterisk runs it: a CLI PHP process whose stdout is
+ * the AGI channel.
  *
- * With a PHP double of the extension (fixtures/fake_extension.php) they must bootstrap
+ * With a PHP double of the extension (fixtures/fake_extension.php) it must bootstrap
  * the stack's FreePBX, hand the module's coreConfig() to the extension and print
- * NOTHING on stdout, whatever the bootstrap or the extension prints or throws; errors go
- * to stderr (PHP's error log) and the exit status is 1.
+ * NOTHING on stdout, whatever the bootstrap or the extension prints or throws. Once
+ * FreePBX is up its log lines go to $ASTLOGDIR/apicall.log; before (bootstrap failures)
+ * to stderr. Failures exit 1.
  * Tests marked [stack] need `make up`; [ext] tests need the built extension.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -17,7 +19,7 @@ declare(strict_types=1);
 
 namespace ApicallTest;
 
-const AGI_SCRIPTS = ['apicall-aibot.php', 'apicall-status.php'];
+const AGI_SCRIPT = 'apicall.php';
 
 /** Environment of a script run: no stack ini dir (the real extension stays out) plus $extra. */
 function agi_env(array $extra): array
@@ -78,12 +80,29 @@ function run_cmd(array $cmd, array $env, float $timeout = 30.0): array
     return [$code, $out, $err];
 }
 
-/** Runs agi-bin/$script with the PHP double of the extension. */
-function run_agi(string $script, array $args, array $env): array
+/** Runs agi-bin/apicall.php with the PHP double of the extension. */
+function run_agi(array $args, array $env): array
 {
     $cmd = array_merge([PHP_BINARY, '-d', 'auto_prepend_file=' . __DIR__ . '/fixtures/fake_extension.php',
-        repo() . "/agi-bin/$script"], $args);
+        repo() . '/agi-bin/' . AGI_SCRIPT], $args);
     return run_cmd($cmd, agi_env($env));
+}
+
+/**
+ * A freepbx.conf for the stack's database whose ASTLOGDIR is a scratch folder; returns
+ * [conf, the apicall.log path in it].
+ */
+function agi_conf(array $overrides = []): array
+{
+    $dir = tmpdir('apicall-agi');
+    mkdir("$dir/log");
+    $conf = write_conf($dir, array_merge(stack_amp_conf(), ['ASTLOGDIR' => "$dir/log"], $overrides));
+    return [$conf, "$dir/log/apicall.log"];
+}
+
+function log_text(string $log): string
+{
+    return is_file($log) ? (string) file_get_contents($log) : '';
 }
 
 /** The JSON lines the fake extension logged. */
@@ -109,97 +128,120 @@ const CONFIG_KEYS = ['db_host', 'db_port', 'db_user', 'db_pass', 'db_name', 'db_
     'answer_url_lifetime', 'answer_retention_days', 'webhook_timeout', 'webhook_connect_timeout', 'stt_provider',
     'stt_url', 'stt_model'];
 
-// ------------------------------------------------------------------ the files
+// ------------------------------------------------------------------ the file
 
-test('agi-bin holds exactly the two scripts, executable, with a php shebang, lint-clean', function (): void {
+test('agi-bin holds exactly apicall.php, executable, with a php shebang, lint-clean', function (): void {
     $files = array_values(array_diff(scandir(repo() . '/agi-bin') ?: [], ['.', '..']));
-    sort($files);
-    eq(AGI_SCRIPTS, $files);
-    foreach (AGI_SCRIPTS as $script) {
-        $path = repo() . "/agi-bin/$script";
-        eq(0755, fileperms($path) & 0777, "$script mode");
-        eq("#!/usr/bin/env php\n<?php\n", substr((string) file_get_contents($path), 0, 25), "$script starts with the shebang");
-        [$code, $out] = run_cmd([PHP_BINARY, '-n', '-l', $path], agi_env([]));
-        eq(0, $code, "php -l $script: $out");
-    }
+    eq([AGI_SCRIPT], $files);
+    $path = repo() . '/agi-bin/' . AGI_SCRIPT;
+    eq(0755, fileperms($path) & 0777, 'mode');
+    eq("#!/usr/bin/env php\n<?php\n", substr((string) file_get_contents($path), 0, 25), 'starts with the shebang');
+    [$code, $out] = run_cmd([PHP_BINARY, '-n', '-l', $path], agi_env([]));
+    eq(0, $code, "php -l: $out");
 });
 
-test('git records the AGI scripts as executable', function (): void {
+test('git records the AGI script as executable', function (): void {
     if (!is_dir(repo() . '/.git')) {
         skip('not a git checkout');
     }
-    foreach (AGI_SCRIPTS as $script) {
-        [$code, $out] = run_cmd(['git', 'ls-files', '-s', "agi-bin/$script"], agi_env([]));
-        if ($code !== 0 || trim($out) === '') {
-            skip("agi-bin/$script is not committed yet");
-        }
-        eq('100755', substr(trim($out), 0, 6), "git mode of $script");
+    [$code, $out] = run_cmd(['git', 'ls-files', '-s', 'agi-bin/' . AGI_SCRIPT], agi_env([]));
+    if ($code !== 0 || trim($out) === '') {
+        skip('agi-bin/' . AGI_SCRIPT . ' is not committed yet');
     }
+    eq('100755', substr(trim($out), 0, 6), 'git mode');
 });
 
 // ---------------------------------------------- runs with the PHP double (stack)
 
-test('[stack] apicall-aibot.php: hands coreConfig() to aibot_session(), prints nothing', function (): void {
+test('[stack] session: hands coreConfig() to aibot_session(), prints nothing', function (): void {
     require_fake_cli();
-    $log = tmpdir('apicall-agi') . '/calls.jsonl';
-    [$code, $out, $err] = run_agi('apicall-aibot.php', [], ['FREEPBX_CONF' => stack_conf(), 'APICALL_FAKE_LOG' => $log]);
-    eq(0, $code, "exit status (stderr: $err)");
+    [$conf, $apicallLog] = agi_conf();
+    $log = dirname($apicallLog) . '/calls.jsonl';
+    [$code, $out, $err] = run_agi(['session'], ['FREEPBX_CONF' => $conf, 'APICALL_FAKE_LOG' => $log]);
+    eq(0, $code, "exit status (stderr: $err, log: " . log_text($apicallLog) . ')');
     eq('', $out, 'nothing on stdout (the AGI channel)');
     eq([['fn' => 'aibot_session', 'public_url' => '', 'config_keys' => CONFIG_KEYS]], fake_calls($log), 'one call, full $config, no public_url in the CLI');
 });
 
-test('[stack] apicall-status.php: passes the event (default hangup) to call_status(), prints nothing', function (): void {
+test('[stack] failed and hangup go to call_status() with the event, print nothing', function (): void {
     require_fake_cli();
-    $log = tmpdir('apicall-agi') . '/calls.jsonl';
-    $env = ['FREEPBX_CONF' => stack_conf(), 'APICALL_FAKE_LOG' => $log];
-    foreach ([[['failed'], 'failed'], [['hangup'], 'hangup'], [[], 'hangup']] as [$args, $event]) {
-        [$code, $out, $err] = run_agi('apicall-status.php', $args, $env);
+    [$conf, $apicallLog] = agi_conf();
+    $log = dirname($apicallLog) . '/calls.jsonl';
+    $env = ['FREEPBX_CONF' => $conf, 'APICALL_FAKE_LOG' => $log];
+    foreach (['failed', 'hangup'] as $event) {
+        [$code, $out, $err] = run_agi([$event], $env);
         eq(0, $code, "exit status for $event (stderr: $err)");
         eq('', $out, "nothing on stdout for $event");
     }
     $calls = fake_calls($log);
-    eq(['failed', 'hangup', 'hangup'], array_column($calls, 'event'));
+    eq(['failed', 'hangup'], array_column($calls, 'event'));
     eq(['call_status'], array_values(array_unique(array_column($calls, 'fn'))));
     eq(CONFIG_KEYS, $calls[0]['config_keys']);
 });
 
-test('[stack] whatever the extension prints is dropped from stdout and logged', function (): void {
+test('[stack] no command or an unknown one: exit 1, logged in apicall.log, the extension not called', function (): void {
     require_fake_cli();
-    $env = ['FREEPBX_CONF' => stack_conf(), 'APICALL_FAKE_NOISE' => '1'];
-    foreach ([['apicall-aibot.php', []], ['apicall-status.php', ['failed']]] as [$script, $args]) {
-        [$code, $out, $err] = run_agi($script, $args, $env);
-        eq(0, $code, "$script exit status (stderr: $err)");
-        eq('', $out, "$script: nothing on stdout");
-        contains('bytes printed to stdout', $err, "$script logs what it dropped");
+    [$conf, $apicallLog] = agi_conf();
+    $log = dirname($apicallLog) . '/calls.jsonl';
+    foreach ([[], ['bogus']] as $args) {
+        [$code, $out, $err] = run_agi($args, ['FREEPBX_CONF' => $conf, 'APICALL_FAKE_LOG' => $log]);
+        eq([1, ''], [$code, $out], 'args ' . export($args) . " (stderr: $err)");
     }
+    contains('apicall AGI: unknown command ""', log_text($apicallLog));
+    contains('apicall AGI: unknown command "bogus"', log_text($apicallLog));
+    eq([], fake_calls($log));
 });
 
-test('[stack] an exception from the extension: exit 1, logged, nothing on stdout', function (): void {
+test('[stack] whatever the extension prints is dropped from stdout and logged in apicall.log', function (): void {
     require_fake_cli();
-    $env = ['FREEPBX_CONF' => stack_conf(), 'APICALL_FAKE_THROW' => '1'];
-    [$code, $out, $err] = run_agi('apicall-aibot.php', [], $env);
-    eq([1, ''], [$code, $out], "aibot (stderr: $err)");
-    contains('apicall-aibot: RuntimeException: fake aibot_session failed on purpose', $err);
-    [$code, $out, $err] = run_agi('apicall-status.php', ['failed'], $env);
-    eq([1, ''], [$code, $out], "status (stderr: $err)");
-    contains('apicall-status: failed: RuntimeException: fake call_status failed on purpose', $err);
+    [$conf, $apicallLog] = agi_conf();
+    foreach (['session', 'failed'] as $command) {
+        [$code, $out, $err] = run_agi([$command], ['FREEPBX_CONF' => $conf, 'APICALL_FAKE_NOISE' => '1']);
+        eq(0, $code, "$command exit status (stderr: $err)");
+        eq('', $out, "$command: nothing on stdout");
+    }
+    eq(2, substr_count(log_text($apicallLog), 'bytes printed to stdout (the AGI channel)'), 'both runs logged what they dropped');
+});
+
+test('[stack] an exception from the extension: exit 1, logged in apicall.log, nothing on stdout', function (): void {
+    require_fake_cli();
+    [$conf, $apicallLog] = agi_conf();
+    $env = ['FREEPBX_CONF' => $conf, 'APICALL_FAKE_THROW' => '1'];
+    [$code, $out, $err] = run_agi(['session'], $env);
+    eq([1, ''], [$code, $out], "session (stderr: $err)");
+    [$code, $out, $err] = run_agi(['failed'], $env);
+    eq([1, ''], [$code, $out], "failed (stderr: $err)");
+    $text = log_text($apicallLog);
+    contains('apicall AGI: session: RuntimeException: fake aibot_session failed on purpose', $text);
+    contains('apicall AGI: failed: RuntimeException: fake call_status failed on purpose', $text);
+    ok((bool) preg_match('/^\[\d{2}-\w{3}-\d{4} \d{2}:\d{2}:\d{2}/', $text), 'PHP log lines with their time stamp: ' . $text);
+});
+
+test('[stack] an unwritable ASTLOGDIR: the log goes to stderr instead', function (): void {
+    require_fake_cli();
+    [$conf] = agi_conf(['ASTLOGDIR' => '/nonexistent/apicall-log-dir']);
+    [$code, $out, $err] = run_agi(['session'], ['FREEPBX_CONF' => $conf, 'APICALL_FAKE_THROW' => '1']);
+    eq([1, ''], [$code, $out], "exit status and stdout (stderr: $err)");
+    contains('cannot write /nonexistent/apicall-log-dir/apicall.log', $err);
+    contains('fake aibot_session failed on purpose', $err);
 });
 
 test('[stack] run through the shebang, as Asterisk does, with the double from an ini scan dir', function (): void {
     require_fake_cli();
-    $dir = tmpdir('apicall-agi-ini');
+    [$conf, $apicallLog] = agi_conf();
+    $dir = dirname($apicallLog);
     file_put_contents("$dir/zz-fake.ini", 'auto_prepend_file=' . __DIR__ . "/fixtures/fake_extension.php\n");
     $log = "$dir/calls.jsonl";
-    $env = agi_env(['FREEPBX_CONF' => stack_conf(), 'APICALL_FAKE_LOG' => $log, 'PHP_INI_SCAN_DIR' => ":$dir",
+    $env = agi_env(['FREEPBX_CONF' => $conf, 'APICALL_FAKE_LOG' => $log, 'PHP_INI_SCAN_DIR' => ":$dir",
         'PATH' => dirname(PHP_BINARY) . ':' . (getenv('PATH') ?: '/usr/bin:/bin')]);
-    [$code, $out, $err] = run_cmd([repo() . '/agi-bin/apicall-status.php', 'failed'], $env);
+    [$code, $out, $err] = run_cmd([repo() . '/agi-bin/' . AGI_SCRIPT, 'failed'], $env);
     eq([0, ''], [$code, $out], "exit status and stdout (stderr: $err)");
     eq(['failed'], array_column(fake_calls($log), 'event'));
 });
 
 // ------------------------------------------------------ bootstrap failures
 
-test('a missing freepbx.conf or a dead database: exit 1, logged, nothing on stdout', function (): void {
+test('a missing freepbx.conf or a dead database: exit 1, logged on stderr, nothing on stdout', function (): void {
     require_fake_cli();
     $dir = tmpdir('apicall-agi-conf');
     $dead = write_conf($dir, [
@@ -207,10 +249,10 @@ test('a missing freepbx.conf or a dead database: exit 1, logged, nothing on stdo
         'AMPDBPORT' => (string) free_port(), 'AMPDBNAME' => 'asterisk', 'AMPWEBROOT' => $dir,
     ]);
     foreach (['/nonexistent/freepbx.conf', $dead] as $conf) {
-        foreach (AGI_SCRIPTS as $script) {
-            [$code, $out, $err] = run_agi($script, [], ['FREEPBX_CONF' => $conf]);
-            eq([1, ''], [$code, $out], "$script with $conf (stderr: $err)");
-            contains('FreePBX bootstrap failed', $err, "$script logs the cause");
+        foreach (['session', 'hangup'] as $command) {
+            [$code, $out, $err] = run_agi([$command], ['FREEPBX_CONF' => $conf]);
+            eq([1, ''], [$code, $out], "$command with $conf (stderr: $err)");
+            contains('FreePBX bootstrap failed', $err, "$command logs the cause");
         }
     }
 });
@@ -220,13 +262,11 @@ test('a bootstrap that prints and exits leaves stdout empty', function (): void 
     $dir = tmpdir('apicall-agi-conf');
     $conf = "$dir/noisy.conf";
     file_put_contents($conf, "<?php\necho '<h1>FATAL ERROR</h1>';\nexit(1);\n");
-    foreach (AGI_SCRIPTS as $script) {
-        [$code, $out, $err] = run_agi($script, [], ['FREEPBX_CONF' => $conf]);
-        eq([1, ''], [$code, $out], "$script (stderr: $err)");
-    }
+    [$code, $out, $err] = run_agi(['session'], ['FREEPBX_CONF' => $conf]);
+    eq([1, ''], [$code, $out], "noisy exit (stderr: $err)");
     $conf = "$dir/warns.conf";
     file_put_contents($conf, "<?php\ntrigger_error('bootstrap warning', E_USER_WARNING);\nthrow new \\Exception('bootstrap exploded');\n");
-    [$code, $out, $err] = run_agi('apicall-aibot.php', [], ['FREEPBX_CONF' => $conf]);
+    [$code, $out, $err] = run_agi(['session'], ['FREEPBX_CONF' => $conf]);
     eq([1, ''], [$code, $out], "warning + exception (stderr: $err)");
     contains('bootstrap warning', $err, 'the warning goes to the error log, not stdout');
     contains('bootstrap exploded', $err);

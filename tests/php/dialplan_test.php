@@ -59,10 +59,10 @@ test('doDialplanHook writes [apicall-aibot] exactly as contract-aibot says (EAGI
         . "exten => s,n,Set(APICALL_GOTO_EXTEN=hangup)\n"
         . "exten => s,n,Set(APICALL_GOTO_PRIORITY=1)\n"
         . "exten => s,n,Set(CHANNEL(hangup_handler_push)=apicall-hangup,s,1)\n"
-        . "exten => s,n,EAGI(apicall-aibot.php)\n"
+        . "exten => s,n,EAGI(apicall.php,session)\n"
         . "exten => s,n,Goto(\${APICALL_GOTO_CONTEXT},\${APICALL_GOTO_EXTEN},\${APICALL_GOTO_PRIORITY})\n"
         . "\n"
-        . "exten => failed,1,AGI(apicall-status.php,failed)\n"
+        . "exten => failed,1,AGI(apicall.php,failed)\n"
         . "exten => failed,n,Hangup()\n"
         . "\n"
         . ";--== end of [apicall-aibot] ==--;\n\n\n";
@@ -72,7 +72,7 @@ test('doDialplanHook writes [apicall-aibot] exactly as contract-aibot says (EAGI
 test('doDialplanHook writes [apicall-hangup] exactly as contract-aibot says', function (): void {
     $expected = "[apicall-hangup]\n"
         . "include => apicall-hangup-custom\n"
-        . "exten => s,1,AGI(apicall-status.php,hangup)\n"
+        . "exten => s,1,AGI(apicall.php,hangup)\n"
         . "exten => s,n,Return()\n"
         . "\n"
         . ";--== end of [apicall-hangup] ==--;\n\n\n";
@@ -93,9 +93,8 @@ test('the AGI lines stay plain AGI/EAGI even with FreePBX 17\'s FastAGI setting 
     $src = (string) file_get_contents(repo() . '/Apicall.class.php');
     ok(preg_match('/new\s+\\\\?ext_agi\b/', $src) === 0, 'Apicall.class.php does not use ext_agi');
     ok(strpos(module_dialplan(), 'agi://') === false, 'no FastAGI URL in the dialplan');
-    foreach ([\FreePBX\modules\Apicall::AIBOT_AGI, \FreePBX\modules\Apicall::STATUS_AGI] as $script) {
-        ok(is_file(repo() . "/agi-bin/$script"), "agi-bin/$script exists (fwconsole reload copies it)");
-    }
+    $script = \FreePBX\modules\Apicall::AGI_SCRIPT;
+    ok(is_file(repo() . "/agi-bin/$script"), "agi-bin/$script exists (fwconsole reload copies it)");
 });
 
 test('doDialplanHook only touches its own contexts', function (): void {
