@@ -138,6 +138,13 @@ impl Pcm {
         })
     }
 
+    /// Decodes a WAV that was written as a stream, whose header sizes were not known when it
+    /// was written (espeak-ng's `--stdout`, many HTTP TTS servers: 0, 0xFFFFFFFF or a guess).
+    /// The data chunk is taken to run to the end of the bytes; well-formed WAVs decode as usual.
+    pub fn from_streamed_wav_bytes(bytes: &[u8]) -> Result<Self, AudioError> {
+        Pcm::from_wav_bytes(&repair_streamed_wav(bytes))
+    }
+
     /// Root mean square level in dBFS, for checks that audio is not silence.
     pub fn rms_dbfs(&self) -> f64 {
         if self.samples.is_empty() {
@@ -147,6 +154,45 @@ impl Pcm {
         let rms = (sum / self.samples.len() as f64).sqrt();
         20.0 * (rms / 32768.0).log10()
     }
+}
+
+/// A copy of a RIFF/WAVE stream with the RIFF size and the data chunk's size set to what the
+/// bytes hold (whole sample frames). Anything that is not RIFF/WAVE, or has no data chunk,
+/// comes back unchanged so the decoder reports it.
+pub fn repair_streamed_wav(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use std::borrow::Cow;
+    if bytes.len() < 12 || &bytes[..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return Cow::Borrowed(bytes);
+    }
+    let le32 = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let mut pos = 12;
+    let mut block_align = 2usize;
+    while pos + 8 <= bytes.len() {
+        let id = &bytes[pos..pos + 4];
+        let size = le32(pos + 4);
+        if id == b"fmt " && pos + 8 + 14 <= bytes.len() {
+            block_align =
+                usize::from(u16::from_le_bytes([bytes[pos + 20], bytes[pos + 21]])).max(1);
+        }
+        if id == b"data" {
+            let avail = bytes.len() - (pos + 8);
+            let avail = avail - avail % block_align;
+            if size == avail && le32(4) == bytes.len() - 8 {
+                return Cow::Borrowed(bytes);
+            }
+            let mut fixed = bytes[..pos + 8 + avail].to_vec();
+            fixed[pos + 4..pos + 8].copy_from_slice(&(avail as u32).to_le_bytes());
+            let riff = (fixed.len() - 8) as u32;
+            fixed[4..8].copy_from_slice(&riff.to_le_bytes());
+            return Cow::Owned(fixed);
+        }
+        // Chunks are padded to an even size.
+        pos = pos
+            .saturating_add(8)
+            .saturating_add(size)
+            .saturating_add(size & 1);
+    }
+    Cow::Borrowed(bytes)
 }
 
 #[cfg(test)]
@@ -217,6 +263,28 @@ mod tests {
         assert_eq!(p.rate, 16000);
         assert_eq!(p.samples.len(), 100);
         assert!(p.samples.iter().all(|&s| s == 2000));
+    }
+
+    #[test]
+    fn streamed_wav_headers_are_repaired() {
+        let t = tone(22050, 440.0, 0.25);
+        let good = t.to_wav_bytes().unwrap();
+        assert!(matches!(
+            repair_streamed_wav(&good),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        for bogus in [0u32, 0xFFFF_FFFF, 0x7FFF_F000] {
+            let mut w = good.clone();
+            w[4..8].copy_from_slice(&bogus.to_le_bytes());
+            w[40..44].copy_from_slice(&bogus.to_le_bytes());
+            assert_eq!(Pcm::from_streamed_wav_bytes(&w).unwrap(), t, "{bogus:#x}");
+        }
+        // A stream cut in the middle of a sample keeps the whole samples.
+        let mut cut = good.clone();
+        cut.pop();
+        let p = Pcm::from_streamed_wav_bytes(&cut).unwrap();
+        assert_eq!(p.samples[..], t.samples[..t.samples.len() - 1]);
+        assert!(Pcm::from_streamed_wav_bytes(b"RIFF....WAVEjunk").is_err());
     }
 
     #[test]

@@ -34,14 +34,15 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::Pcm;
+use crate::error::SpeechError;
+pub use crate::error::SttError;
+use crate::http::{self, Target};
+use crate::{CheckFuture, Pcm};
 
 /// Whisper reads at most 224 prompt tokens; about four characters a token, with margin.
 pub const MAX_PROMPT_CHARS: usize = 800;
 /// Replies larger than this are not transcriptions.
 const MAX_REPLY_BYTES: usize = 1024 * 1024;
-/// How much of an error reply is kept for the message.
-const MAX_ERROR_SNIPPET: usize = 300;
 
 /// One transcription hypothesis.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -49,86 +50,6 @@ pub struct Alternative {
     pub transcript: String,
     /// 0.0 ..= 1.0
     pub confidence: f32,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SttError {
-    #[error("{provider}: invalid configuration: {detail}")]
-    Config { provider: String, detail: String },
-    #[error("{provider}: cannot send this audio: {detail}")]
-    BadAudio { provider: String, detail: String },
-    #[error("{provider}: cannot reach {url}: {detail}")]
-    Unreachable {
-        provider: String,
-        url: String,
-        detail: String,
-    },
-    #[error("{provider}: no reply from {url} within {after:?}")]
-    Timeout {
-        provider: String,
-        url: String,
-        after: Duration,
-    },
-    #[error("{provider}: connection to {url} failed mid-request: {detail}")]
-    Transport {
-        provider: String,
-        url: String,
-        detail: String,
-    },
-    #[error("{provider}: {url} refused the credentials (HTTP {status}): {message}")]
-    Unauthorized {
-        provider: String,
-        url: String,
-        status: u16,
-        message: String,
-    },
-    #[error("{provider}: {url} is rate limiting (HTTP 429{}): {message}", retry_after.map(|s| format!(", retry after {s} s")).unwrap_or_default())]
-    RateLimited {
-        provider: String,
-        url: String,
-        retry_after: Option<u64>,
-        message: String,
-    },
-    #[error("{provider}: {url} failed (HTTP {status}): {message}")]
-    Server {
-        provider: String,
-        url: String,
-        status: u16,
-        message: String,
-    },
-    #[error("{provider}: {url} answered HTTP {status}: {message}")]
-    Http {
-        provider: String,
-        url: String,
-        status: u16,
-        message: String,
-    },
-    #[error("{provider}: bad reply from {url}: {detail}")]
-    BadReply {
-        provider: String,
-        url: String,
-        detail: String,
-    },
-    #[error("no speech-to-text provider succeeded: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    AllFailed(Vec<SttError>),
-}
-
-impl SttError {
-    /// The HTTP status the provider answered, if it answered one.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            SttError::Unauthorized { status, .. }
-            | SttError::Server { status, .. }
-            | SttError::Http { status, .. } => Some(*status),
-            SttError::RateLimited { .. } => Some(429),
-            _ => None,
-        }
-    }
-
-    /// Whether another provider might do better. Bad audio would be bad for any of them.
-    pub fn try_next(&self) -> bool {
-        !matches!(self, SttError::BadAudio { .. })
-    }
 }
 
 /// The future a provider returns: boxed so providers can be chosen at run time (`dyn`).
@@ -149,6 +70,32 @@ pub trait SttProvider: Send + Sync {
         language: &'a str,
         hints: &'a [String],
     ) -> SttFuture<'a>;
+
+    /// Whether the provider answers, without transcribing anything billable: Ok with what was
+    /// found (e.g. "answers; model whisper-1 listed"), or the error a transcription would meet.
+    fn check(&self) -> CheckFuture<'_> {
+        Box::pin(async { Ok("no check available".to_string()) })
+    }
+}
+
+/// A shared provider is a provider (so one instance can sit in several chains).
+impl<T: SttProvider + ?Sized> SttProvider for std::sync::Arc<T> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn transcribe<'a>(
+        &'a self,
+        audio: &'a Pcm,
+        language: &'a str,
+        hints: &'a [String],
+    ) -> SttFuture<'a> {
+        (**self).transcribe(audio, language, hints)
+    }
+
+    fn check(&self) -> CheckFuture<'_> {
+        (**self).check()
+    }
 }
 
 /// Tries providers in order until one succeeds; used for the configured fallback order.
@@ -165,6 +112,32 @@ impl Fallback {
             providers,
         }
     }
+
+    /// The providers, in the order they are tried.
+    pub fn providers(&self) -> &[Box<dyn SttProvider>] {
+        &self.providers
+    }
+
+    /// Like [`SttProvider::transcribe`], also saying which provider answered.
+    pub async fn transcribe_from(
+        &self,
+        audio: &Pcm,
+        language: &str,
+        hints: &[String],
+    ) -> Result<(Vec<Alternative>, &str), SttError> {
+        let mut errors = Vec::new();
+        for p in &self.providers {
+            match p.transcribe(audio, language, hints).await {
+                Ok(alts) => return Ok((alts, p.name())),
+                Err(e) if e.try_next() => errors.push(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(SttError::AllFailed {
+            task: "speech-to-text",
+            errors,
+        })
+    }
 }
 
 impl SttProvider for Fallback {
@@ -179,15 +152,9 @@ impl SttProvider for Fallback {
         hints: &'a [String],
     ) -> SttFuture<'a> {
         Box::pin(async move {
-            let mut errors = Vec::new();
-            for p in &self.providers {
-                match p.transcribe(audio, language, hints).await {
-                    Ok(alts) => return Ok(alts),
-                    Err(e) if e.try_next() => errors.push(e),
-                    Err(e) => return Err(e),
-                }
-            }
-            Err(SttError::AllFailed(errors))
+            self.transcribe_from(audio, language, hints)
+                .await
+                .map(|(alts, _)| alts)
         })
     }
 }
@@ -269,16 +236,6 @@ struct Segment {
     avg_logprob: Option<f64>,
 }
 
-#[derive(Deserialize)]
-struct ErrorReply {
-    error: ErrorBody,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    message: String,
-}
-
 impl OpenAiStt {
     pub fn new(cfg: OpenAiSttConfig) -> Result<Self, SttError> {
         let base = cfg.base_url.trim().trim_end_matches('/');
@@ -287,32 +244,14 @@ impl OpenAiStt {
             provider: name.clone(),
             detail,
         };
-        let parsed =
-            reqwest::Url::parse(base).map_err(|e| config_err(format!("base URL {base:?}: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(config_err(format!("base URL {base:?} is not http(s)")));
-        }
+        http::check_url(base).map_err(|e| config_err(format!("base {e}")))?;
         if cfg.model.trim().is_empty() {
             return Err(config_err("no model".into()));
         }
-        if cfg.timeout.is_zero() || cfg.connect_timeout.is_zero() {
-            return Err(config_err("timeouts must be above zero".into()));
-        }
-        let url = if base.ends_with("/v1") {
-            format!("{base}/audio/transcriptions")
-        } else {
-            format!("{base}/v1/audio/transcriptions")
-        };
-        let client = reqwest::Client::builder()
-            .connect_timeout(cfg.connect_timeout)
-            .timeout(cfg.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("apicall-speech/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| config_err(format!("HTTP client: {e}")))?;
+        let client = http::client(cfg.connect_timeout, cfg.timeout).map_err(config_err)?;
         Ok(Self {
+            url: openai_url(base, "audio/transcriptions"),
             cfg,
-            url,
             name,
             client,
         })
@@ -379,102 +318,15 @@ impl OpenAiStt {
         if let Some(key) = self.cfg.api_key.as_deref().filter(|k| !k.is_empty()) {
             req = req.bearer_auth(key);
         }
-        let mut resp = req.send().await.map_err(|e| self.transport_error(e))?;
-        let status = resp.status();
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(e))? {
-            if body.len() + chunk.len() > MAX_REPLY_BYTES {
-                return Err(self.bad_reply(format!("over {MAX_REPLY_BYTES} bytes")));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        if !status.is_success() {
-            return Err(self.status_error(status.as_u16(), retry_after, &body));
-        }
-        parse_reply(&body).map_err(|detail| self.bad_reply(detail))
+        let reply = self.target().send(req, MAX_REPLY_BYTES).await?;
+        parse_reply(&reply.body).map_err(|detail| self.target().bad_reply(detail))
     }
 
-    fn transport_error(&self, e: reqwest::Error) -> SttError {
-        let provider = self.name.clone();
-        let url = self.url.clone();
-        // The source chain says why (refused, reset, DNS); reqwest's own text only repeats
-        // the URL, which the error already carries.
-        let mut causes = Vec::new();
-        let mut src = std::error::Error::source(&e);
-        while let Some(s) = src {
-            causes.push(s.to_string());
-            src = s.source();
-        }
-        let detail = if causes.is_empty() {
-            e.to_string()
-        } else {
-            causes.join(": ")
-        };
-        if e.is_connect() {
-            SttError::Unreachable {
-                provider,
-                url,
-                detail,
-            }
-        } else if e.is_timeout() {
-            SttError::Timeout {
-                provider,
-                url,
-                after: self.cfg.timeout,
-            }
-        } else {
-            SttError::Transport {
-                provider,
-                url,
-                detail,
-            }
-        }
-    }
-
-    fn bad_reply(&self, detail: String) -> SttError {
-        SttError::BadReply {
-            provider: self.name.clone(),
-            url: self.url.clone(),
-            detail,
-        }
-    }
-
-    fn status_error(&self, status: u16, retry_after: Option<u64>, body: &[u8]) -> SttError {
-        // OpenAI's errors are {"error":{"message":...}}; other servers send text or HTML.
-        let message = serde_json::from_slice::<ErrorReply>(body)
-            .map(|r| r.error.message)
-            .unwrap_or_else(|_| snippet(body));
-        let (provider, url) = (self.name.clone(), self.url.clone());
-        match status {
-            401 | 403 => SttError::Unauthorized {
-                provider,
-                url,
-                status,
-                message,
-            },
-            429 => SttError::RateLimited {
-                provider,
-                url,
-                retry_after,
-                message,
-            },
-            500..=599 => SttError::Server {
-                provider,
-                url,
-                status,
-                message,
-            },
-            _ => SttError::Http {
-                provider,
-                url,
-                status,
-                message,
-            },
+    fn target(&self) -> Target<'_> {
+        Target {
+            provider: &self.name,
+            url: &self.url,
+            timeout: self.cfg.timeout,
         }
     }
 }
@@ -492,12 +344,83 @@ impl SttProvider for OpenAiStt {
     ) -> SttFuture<'a> {
         Box::pin(self.run(audio, language, hints))
     }
+
+    fn check(&self) -> CheckFuture<'_> {
+        Box::pin(openai_check(
+            &self.client,
+            &self.name,
+            &self.cfg.base_url,
+            self.cfg.api_key.as_deref(),
+            &self.cfg.model,
+            self.cfg.timeout,
+        ))
+    }
+}
+
+/// The endpoint `path` (e.g. `audio/speech`) of an OpenAI-compatible base URL, with or
+/// without its `/v1`.
+pub(crate) fn openai_url(base: &str, path: &str) -> String {
+    let base = base.trim().trim_end_matches('/');
+    if base.ends_with("/v1") {
+        format!("{base}/{path}")
+    } else {
+        format!("{base}/v1/{path}")
+    }
+}
+
+#[derive(Deserialize)]
+struct ModelList {
+    data: Vec<ModelEntry>,
+}
+
+#[derive(Deserialize)]
+struct ModelEntry {
+    id: String,
+}
+
+/// `GET {base}/v1/models`: the cheapest request every OpenAI-compatible server answers (OpenAI
+/// with the key, the local service without). Ok when it answers; the detail says whether
+/// `model` is among those listed.
+pub(crate) async fn openai_check(
+    client: &reqwest::Client,
+    provider: &str,
+    base: &str,
+    key: Option<&str>,
+    model: &str,
+    timeout: std::time::Duration,
+) -> Result<String, SpeechError> {
+    let url = openai_url(base, "models");
+    let target = Target {
+        provider,
+        url: &url,
+        timeout,
+    };
+    let mut req = client.get(&url);
+    if let Some(key) = key.filter(|k| !k.is_empty()) {
+        req = req.bearer_auth(key);
+    }
+    let reply = target.send(req, MAX_REPLY_BYTES).await?;
+    let list: ModelList = serde_json::from_slice(&reply.body).map_err(|e| {
+        target.bad_reply(format!(
+            "not a model list ({e}): {}",
+            http::snippet(&reply.body)
+        ))
+    })?;
+    let listed = list.data.iter().any(|m| m.id == model);
+    Ok(format!(
+        "answers; model {model} {}",
+        if listed {
+            "listed"
+        } else {
+            "not listed by the server"
+        }
+    ))
 }
 
 /// Reads a verbose_json (or plain json) transcription reply.
 fn parse_reply(body: &[u8]) -> Result<Vec<Alternative>, String> {
     let reply: VerboseReply = serde_json::from_slice(body)
-        .map_err(|e| format!("not a transcription ({e}): {}", snippet(body)))?;
+        .map_err(|e| format!("not a transcription ({e}): {}", http::snippet(body)))?;
     let transcript = reply.text.trim().to_string();
     if transcript.is_empty() {
         return Ok(Vec::new());
@@ -527,19 +450,6 @@ fn confidence(segments: &[Segment]) -> f32 {
         scored.iter().map(|(p, _)| p).sum::<f64>() / scored.len() as f64
     };
     c.clamp(0.0, 1.0) as f32
-}
-
-fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return "(empty body)".into();
-    }
-    let mut cut: String = text.chars().take(MAX_ERROR_SNIPPET).collect();
-    if cut.len() < text.len() {
-        cut.push('…');
-    }
-    cut
 }
 
 #[cfg(test)]

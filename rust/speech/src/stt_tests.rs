@@ -792,7 +792,7 @@ async fn fallback_tries_the_next_provider() {
     ]);
     let err = chain.transcribe(&audio, "en", &[]).await.unwrap_err();
     assert!(
-        matches!(&err, SttError::AllFailed(v) if v.len() == 2),
+        matches!(&err, SttError::AllFailed { errors, .. } if errors.len() == 2),
         "{err}"
     );
 
