@@ -26,6 +26,6 @@ Web\phase('bootstrap');
 require __DIR__ . '/includes/bootstrap.php'; // FreePBX, in the global scope: sets $apicallConfig
 
 Web\run(static function () use ($apicallConfig, $apicallBody): array {
-    \Apicall\check_token($apicallConfig, Web\token());
-    return [200, \Apicall\aibot_queue($apicallConfig, $apicallBody)];
+    \Apicall\check_token($apicallConfig, Web\token(), Web\remote_addr());
+    return [200, \Apicall\aibot_queue($apicallConfig, $apicallBody, Web\idempotency_key())];
 });

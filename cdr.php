@@ -27,7 +27,7 @@ Web\phase('bootstrap');
 require __DIR__ . '/includes/bootstrap.php'; // FreePBX, in the global scope: sets $apicallConfig
 
 Web\run(static function () use ($apicallConfig): array {
-    \Apicall\check_token($apicallConfig, Web\token());
+    \Apicall\check_token($apicallConfig, Web\token(), Web\remote_addr());
     $ids = ['uniqueid' => Web\query('uniqueid'), 'linkedid' => Web\query('linkedid')];
     if ($ids['uniqueid'] === null && $ids['linkedid'] === null) {
         return [400, ['error' => [

@@ -229,6 +229,20 @@ function bootstrap_failed(\Throwable $e): never
 }
 
 
+/** The client's address, for the allowlist and the failed-token limit. */
+function remote_addr(): ?string
+{
+    $addr = $_SERVER['REMOTE_ADDR'] ?? null;
+    return is_string($addr) && $addr !== '' ? $addr : null;
+}
+
+/** The "Idempotency-Key" request header, or null. */
+function idempotency_key(): ?string
+{
+    $key = $_SERVER['HTTP_IDEMPOTENCY_KEY'] ?? null;
+    return is_string($key) && $key !== '' ? $key : null;
+}
+
 /** The "token" request header, or null. */
 function token(): ?string
 {
@@ -287,6 +301,9 @@ function api_error(\Throwable $e): void
     }
     if ($status === 405) {
         $headers['Allow'] = State::$allow;
+    }
+    if (property_exists($e, 'retry_after') && is_int($e->retry_after)) {
+        $headers['Retry-After'] = (string) $e->retry_after;
     }
     error($status, $code, $field, $message, $headers);
 }

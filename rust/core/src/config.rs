@@ -53,6 +53,21 @@ pub struct CoreConfig {
     pub stt_url: String,
     pub stt_model: String,
     pub stt_key: String,
+    /// Key of the webhook signatures (X-Apicall-Signature); empty: webhooks are not signed.
+    pub webhook_secret: String,
+    /// Attempts to deliver a status event before it is given up (with `status_event_ttl`).
+    pub webhook_retries: u32,
+    /// Where a status event goes when its own URL fails.
+    pub webhook_fallback_url: Option<String>,
+    pub status_event_ttl: Duration,
+    /// API-started calls queued, ringing or talking at once; more get 429.
+    pub max_concurrent_calls: u32,
+    /// Failed token attempts per source address per minute before 429.
+    pub token_failures_per_minute: u32,
+    /// Addresses allowed to call the API; empty: any.
+    pub ip_allowlist: Vec<ipnet::IpNet>,
+    /// Hosts MessageUrl and webhooks may point at; empty: any.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl CoreConfig {
@@ -89,6 +104,18 @@ impl CoreConfig {
                         ApiError::config(format!(
                             "configuration key {k} must be 1 to {max} seconds: {v}"
                         ))
+                    }),
+            }
+        };
+        let count = |k: &str, default: u32, max: u32| -> Result<u32, ApiError> {
+            match get(k) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::config(format!("configuration key {k} must be 1 to {max}: {v}"))
                     }),
             }
         };
@@ -134,8 +161,38 @@ impl CoreConfig {
                 .to_string(),
             stt_model: get("stt_model").unwrap_or("whisper-tiny.en").to_string(),
             stt_key: get("stt_key").unwrap_or("").to_string(),
+            webhook_secret: get("webhook_secret").unwrap_or("").to_string(),
+            webhook_retries: count("webhook_retries", 8, 1000)?,
+            webhook_fallback_url: get("webhook_fallback_url").map(str::to_string),
+            status_event_ttl: Duration::from_secs(
+                u64::from(count("status_event_ttl_hours", 48, 24 * 365)?) * 3600,
+            ),
+            max_concurrent_calls: count("max_concurrent_calls", 50, 100_000)?,
+            token_failures_per_minute: count("token_failures_per_minute", 10, 100_000)?,
+            ip_allowlist: allowlist(get("ip_allowlist").unwrap_or(""))?,
+            allowed_hosts: get("allowed_hosts")
+                .unwrap_or("")
+                .split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
         })
     }
+}
+
+/// `10.0.0.0/8, 192.168.1.7` -> networks (a bare address is a /32 or /128).
+fn allowlist(s: &str) -> Result<Vec<ipnet::IpNet>, ApiError> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    ApiError::config(format!("ip_allowlist: {p:?} is not an address or network"))
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -172,6 +229,27 @@ mod tests {
         let e = CoreConfig::from_map(&m).unwrap_err();
         assert!(e.message.contains("spool_dir"), "{e}");
         assert_eq!(e.status, 500);
+    }
+
+    #[test]
+    fn reliability_settings() {
+        let mut m = base();
+        m.insert("ip_allowlist".into(), "10.0.0.0/8, 127.0.0.1 ,::1".into());
+        m.insert(
+            "allowed_hosts".into(),
+            "Hooks.Example.com, 127.0.0.1".into(),
+        );
+        m.insert("max_concurrent_calls".into(), "3".into());
+        let c = CoreConfig::from_map(&m).unwrap();
+        assert_eq!(c.ip_allowlist.len(), 3);
+        assert_eq!(c.allowed_hosts, vec!["hooks.example.com", "127.0.0.1"]);
+        assert_eq!(c.max_concurrent_calls, 3);
+        assert_eq!(c.webhook_retries, 8);
+        m.insert("ip_allowlist".into(), "10.0.0.0/33".into());
+        assert!(CoreConfig::from_map(&m).is_err());
+        m.insert("ip_allowlist".into(), "".into());
+        m.insert("max_concurrent_calls".into(), "0".into());
+        assert!(CoreConfig::from_map(&m).is_err());
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Human-readable explanation.
     pub message: String,
+    /// Seconds after which a refused request (429, 503) may be tried again.
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -25,11 +27,17 @@ impl ApiError {
             code,
             field: None,
             message: message.into(),
+            retry_after: None,
         }
     }
 
     pub fn with_field(mut self, field: &str) -> Self {
         self.field = Some(field.to_string());
+        self
+    }
+
+    pub fn with_retry_after(mut self, secs: u32) -> Self {
+        self.retry_after = Some(secs);
         self
     }
 

@@ -5,6 +5,7 @@
 //! check against FreePBX's kvstore, and the per-process async runtime the PHP extension borrows.
 //! The `apicall-php` crate only translates between PHP values and these types.
 
+pub mod access;
 pub mod agi;
 pub mod aibot;
 pub mod answer_url;
@@ -18,7 +19,9 @@ pub mod fields;
 pub mod json;
 pub mod kvstore;
 pub mod originate;
+pub mod outbox;
 pub mod runtime;
+pub mod schema;
 pub mod stt;
 pub mod token;
 pub mod tts;

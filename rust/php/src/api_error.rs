@@ -69,6 +69,12 @@ pub unsafe extern "C" fn register(_ty: i32, _module_number: i32) -> i32 {
             true,
             &["The request field at fault, or null."],
         ))
+        .property(property(
+            "retry_after",
+            DataType::Long,
+            true,
+            &["Seconds before trying again (429, 503), or null."],
+        ))
         .registration(|ce, _| CLASS_ENTRY.store(ce, Ordering::Release))
         .register();
     match result {
@@ -98,6 +104,10 @@ fn build(err: &ApiError, ce: &'static ClassEntry) -> Option<Zval> {
     match &err.field {
         Some(f) => obj.set_property("field", f.as_str()).ok()?,
         None => obj.set_property("field", ()).ok()?,
+    }
+    match err.retry_after {
+        Some(s) => obj.set_property("retry_after", i64::from(s)).ok()?,
+        None => obj.set_property("retry_after", ()).ok()?,
     }
     obj.into_zval(false).ok()
 }

@@ -35,9 +35,18 @@ pub fn bytes<'a>(z: &'a Zval, what: &str) -> Result<&'a [u8], ApiError> {
         .ok_or_else(|| ApiError::internal("internal_error", format!("{what} must be a string")))
 }
 
+/// A serializable struct as a JSON value.
+pub fn to_value<T: Serialize>(v: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| ApiError::internal("internal_error", e))
+}
+
 /// A serializable struct as a PHP array, through a JSON value tree (small, not a hot path).
 pub fn to_array<T: Serialize>(v: &T) -> Result<ZBox<ZendHashTable>, ApiError> {
-    let value = serde_json::to_value(v).map_err(|e| ApiError::internal("internal_error", e))?;
+    value_to_array(to_value(v)?)
+}
+
+/// A JSON object as a PHP array.
+pub fn value_to_array(value: Value) -> Result<ZBox<ZendHashTable>, ApiError> {
     let Value::Object(map) = value else {
         return Err(ApiError::internal("internal_error", "expected an object"));
     };

@@ -12,7 +12,7 @@ mod api_error;
 mod convert;
 mod log;
 
-use apicall_core::{aibot, answer_url, cdr, kvstore, originate, token, CoreConfig};
+use apicall_core::{access, aibot, answer_url, cdr, originate, outbox, token, CoreConfig};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
@@ -33,14 +33,19 @@ pub fn generate_token() -> String {
     token::generate()
 }
 
-/// Throws `Apicall\ApiError` (401, 503) unless `$given` equals the token stored in FreePBX's
-/// kvstore. The comparison takes constant time.
+/// Throws `Apicall\ApiError` unless the request may go on: 403 when `$remote_addr` is not in
+/// the allowlist, 429 after too many failed tokens from it, 401 unless `$given` equals the token
+/// stored in FreePBX's kvstore (compared in constant time), 503 when the database is down.
 #[php_function]
 #[php(name = "Apicall\\check_token")]
-pub fn check_token(config: &ZendHashTable, given: Option<String>) -> PhpResult<()> {
+pub fn check_token(
+    config: &ZendHashTable,
+    given: Option<String>,
+    remote_addr: Option<String>,
+) -> PhpResult<()> {
     let _php = log::PhpThread::enter();
     let cfg = convert::config(config).map_err(throw)?;
-    kvstore::check_token(&cfg.db, given.as_deref()).map_err(throw)
+    access::check(&cfg, given.as_deref(), remote_addr.as_deref()).map_err(throw)
 }
 
 /// Validates an index.php request body, prepares its message and queues the call.
@@ -50,24 +55,49 @@ pub fn check_token(config: &ZendHashTable, given: Option<String>) -> PhpResult<(
 pub fn originate(
     config: &ZendHashTable,
     body: &Zval,
-) -> PhpResult<ext_php_rs::boxed::ZBox<ZendHashTable>> {
+    idempotency_key: Option<String>,
+) -> PhpResult<ZBox<ZendHashTable>> {
     let _php = log::PhpThread::enter();
     let cfg: CoreConfig = convert::config(config).map_err(throw)?;
     let bytes = convert::bytes(body, "body").map_err(throw)?;
-    let queued = originate::originate(&cfg, bytes).map_err(throw)?;
-    convert::to_array(&queued).map_err(throw)
+    let answer = access::idempotent(&cfg, "originate", idempotency_key.as_deref(), || {
+        access::check_capacity(&cfg)?;
+        convert::to_value(&originate::originate(&cfg, bytes)?)
+    })
+    .map_err(throw)?;
+    convert::value_to_array(answer).map_err(throw)
 }
 
 /// Validates an aibot.php request body, stores the call and queues it.
 /// Returns `['id' => ..., 'status' => 'queued', 'PhoneNumber' => ...]`.
 #[php_function]
 #[php(name = "Apicall\\aibot_queue")]
-pub fn aibot_queue(config: &ZendHashTable, body: &Zval) -> PhpResult<ZBox<ZendHashTable>> {
+pub fn aibot_queue(
+    config: &ZendHashTable,
+    body: &Zval,
+    idempotency_key: Option<String>,
+) -> PhpResult<ZBox<ZendHashTable>> {
     let _php = log::PhpThread::enter();
     let cfg = convert::config(config).map_err(throw)?;
     let bytes = convert::bytes(body, "body").map_err(throw)?;
-    let queued = aibot::queue(&cfg, bytes).map_err(throw)?;
-    convert::to_array(&queued).map_err(throw)
+    let answer = access::idempotent(&cfg, "aibot", idempotency_key.as_deref(), || {
+        access::check_capacity(&cfg)?;
+        convert::to_value(&aibot::queue(&cfg, bytes)?)
+    })
+    .map_err(throw)?;
+    convert::value_to_array(answer).map_err(throw)
+}
+
+/// Delivers due status events from the outbox for at most `$max_seconds` (the periodic runner:
+/// FreePBX cron, `fwconsole apicall:outbox`). Returns `['delivered', 'failed', 'expired', 'pending']`.
+#[php_function]
+#[php(name = "Apicall\\outbox_deliver")]
+pub fn outbox_deliver(config: &ZendHashTable, max_seconds: i64) -> PhpResult<ZBox<ZendHashTable>> {
+    let _php = log::PhpThread::enter();
+    let cfg = convert::config(config).map_err(throw)?;
+    let budget = std::time::Duration::from_secs(max_seconds.clamp(1, 3600) as u64);
+    let summary = outbox::deliver_due(&cfg, budget).map_err(throw)?;
+    convert::to_array(&summary).map_err(throw)
 }
 
 /// Runs an answered aibot call's conversation over this process's AGI channel (EAGI script).
@@ -140,4 +170,5 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(call_status))
         .function(wrap_function!(cdr_rows))
         .function(wrap_function!(answer_audio))
+        .function(wrap_function!(outbox_deliver))
 }

@@ -54,6 +54,9 @@ pub struct StepResult {
 /// POSTed to CallStatusWebhookUrl once per call.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CallStatus {
+    /// Unique per event and the same on every delivery attempt: receivers deduplicate on it.
+    #[serde(rename = "EventId")]
+    pub event_id: String,
     #[serde(rename = "CallId")]
     pub call_id: String,
     #[serde(rename = "ContactId")]

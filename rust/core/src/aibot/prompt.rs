@@ -40,6 +40,9 @@ pub fn url(cfg: &CoreConfig, url: &str) -> Result<PathBuf, ApiError> {
     let key = hex::encode(&Sha256::digest(url.as_bytes())[..16]);
     let playback = cfg.tts_cache_dir.join(format!("url-{key}"));
     let wav = playback.with_extension("wav");
+    if !crate::webhook::host_allowed(url, &cfg.allowed_hosts) {
+        return Err(fail("the host is not in allowed_hosts".into()));
+    }
     let fresh = std::fs::metadata(&wav)
         .and_then(|m| m.modified())
         .ok()

@@ -294,13 +294,26 @@ fn next_step(
     step: &Step,
     result: &StepResult,
 ) -> Result<Step, String> {
-    let body = serde_json::to_value(result).map_err(|e| e.to_string())?;
+    if !webhook::host_allowed(url, &cfg.allowed_hosts) {
+        return Err("the webhook's host is not in allowed_hosts".into());
+    }
+    let body = serde_json::to_vec(result).map_err(|e| e.to_string())?;
     let t = Timeouts {
         connect: cfg.webhook_connect_timeout,
         total: cfg.webhook_timeout,
     };
-    let (status, reply) = runtime::block_on(webhook::post_json(url, &step.next_headers, &body, t))
-        .map_err(|e| e.to_string())?;
+    let delivery = webhook::Delivery {
+        secret: &cfg.webhook_secret,
+        event_id: None,
+    };
+    let (status, reply) = runtime::block_on(webhook::post_json(
+        url,
+        &step.next_headers,
+        &body,
+        t,
+        &delivery,
+    ))
+    .map_err(|e| e.to_string())?;
     if !(200..300).contains(&status) {
         return Err(format!("HTTP {status}"));
     }

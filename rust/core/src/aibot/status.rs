@@ -15,8 +15,8 @@ use crate::agi::{Agi, AgiError};
 use crate::calls::{self, StoredCall};
 use crate::config::CoreConfig;
 use crate::error::ApiError;
+use crate::outbox;
 use crate::runtime;
-use crate::webhook::{self, Timeouts};
 
 pub fn run(cfg: &CoreConfig, event: &str) -> Result<(), ApiError> {
     ignore_sighup();
@@ -96,6 +96,7 @@ pub fn report<R: BufRead, W: Write>(
         };
         let outcome = call.outcome.clone().unwrap_or_else(|| "answered".into());
         CallStatus {
+            event_id: crate::token::call_id(),
             call_id: id.clone(),
             contact_id: call.request.contact_id.clone(),
             campaign_id: call.request.campaign_id.clone(),
@@ -164,6 +165,7 @@ fn failed_status(
         connected_name: String::new(),
     };
     CallStatus {
+        event_id: crate::token::call_id(),
         call_id: call.id.clone(),
         contact_id: call.request.contact_id.clone(),
         campaign_id: call.request.campaign_id.clone(),
@@ -183,8 +185,8 @@ fn detail_url(call: &StoredCall, linkedid: &str) -> Option<String> {
         .then(|| format!("{}/cdr.php?linkedid={linkedid}", call.public_url))
 }
 
-/// Delivers the status, retrying a few times on failure. (A durable outbox that survives
-/// restarts is the reliability issue's work.)
+/// Stores the status in the outbox, then tries to deliver it at once (twice, a second apart);
+/// what is not delivered now is retried by the periodic runner until it expires.
 fn send(cfg: &CoreConfig, call: &StoredCall, status: &CallStatus) {
     let Some(url) = &call.request.status_url else {
         tracing::info!(
@@ -194,32 +196,33 @@ fn send(cfg: &CoreConfig, call: &StoredCall, status: &CallStatus) {
         );
         return;
     };
-    let body = match serde_json::to_value(status) {
+    let body = match serde_json::to_string(status) {
         Ok(b) => b,
         Err(e) => {
             tracing::error!(id = call.id, error = %e, "cannot encode the status");
             return;
         }
     };
-    let t = Timeouts {
-        connect: cfg.webhook_connect_timeout,
-        total: cfg.webhook_timeout,
+    let ev = outbox::Event {
+        event_id: status.event_id.clone(),
+        call_id: call.id.clone(),
+        url: url.clone(),
+        fallback_url: None,
+        headers: call.request.status_headers.clone(),
+        body,
+        attempts: 0,
     };
-    for attempt in 1..=3u32 {
-        match runtime::block_on(webhook::post_json(
-            url,
-            &call.request.status_headers,
-            &body,
-            t,
-        )) {
-            Ok((code, _)) if (200..300).contains(&code) => {
-                tracing::info!(id = call.id, outcome = status.outcome, "status delivered");
-                return;
-            }
-            Ok((code, _)) => tracing::warn!(id = call.id, attempt, code, "status webhook refused"),
-            Err(e) => tracing::warn!(id = call.id, attempt, error = %e, "status webhook failed"),
-        }
-        std::thread::sleep(Duration::from_millis(500 * u64::from(attempt)));
+    let pool = runtime::pool(&cfg.db);
+    if let Err(e) = runtime::block_on(outbox::enqueue(&pool, cfg, &ev)) {
+        tracing::error!(id = call.id, error = %e, "status event could not be stored");
+        return;
     }
-    tracing::error!(id = call.id, "status webhook undelivered after 3 attempts");
+    let result = outbox::deliver_now(&pool, cfg, &ev.event_id, 2);
+    tracing::info!(
+        id = call.id,
+        outcome = status.outcome,
+        event_id = ev.event_id,
+        ?result,
+        "status event"
+    );
 }

@@ -1,0 +1,211 @@
+//! Who may use the API, how often, and how much at once.
+//!
+//! Checked before any work is done: the source address against the optional allowlist, the
+//! source's recent failed token attempts (a token is 256 bits, but a flood of guesses still costs
+//! the PBX), the token itself, and before a call is queued, the number of API-started calls
+//! already queued, ringing or talking. An `Idempotency-Key` makes a retried POST return the
+//! first call instead of placing a second one.
+
+use std::net::IpAddr;
+
+use mysql_async::prelude::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::config::CoreConfig;
+use crate::error::{chain, ApiError};
+use crate::{kvstore, runtime, schema};
+
+fn db_err(e: mysql_async::Error) -> ApiError {
+    ApiError::database_unavailable(chain(&e))
+}
+
+fn minute() -> i64 {
+    (crate::answer_url::now() / 60) as i64
+}
+
+/// Allowlist, failure limit, token: the whole entry check of a token-protected endpoint.
+pub fn check(cfg: &CoreConfig, token: Option<&str>, remote: Option<&str>) -> Result<(), ApiError> {
+    let ip: Option<IpAddr> = remote.and_then(|r| r.trim().parse().ok());
+    if !cfg.ip_allowlist.is_empty()
+        && !ip.is_some_and(|ip| cfg.ip_allowlist.iter().any(|n| n.contains(&ip)))
+    {
+        return Err(ApiError::new(
+            403,
+            "forbidden",
+            "this address may not use the API (ip_allowlist)",
+        ));
+    }
+    let pool = runtime::pool(&cfg.db);
+    let ip_text = ip.map(|i| i.to_string()).unwrap_or_default();
+    if !ip_text.is_empty() {
+        let failures: u64 = runtime::block_on(async {
+            schema::ensure(&pool, &cfg.db).await?;
+            let mut conn = pool.get_conn().await.map_err(db_err)?;
+            conn.exec_first::<u64, _, _>(
+                "SELECT COALESCE(SUM(failures), 0) FROM apicall_auth_failures WHERE ip = ? AND minute >= ?",
+                (&ip_text, minute() - 1),
+            )
+            .await
+            .map_err(db_err)
+        })?
+        .unwrap_or(0);
+        if failures >= u64::from(cfg.token_failures_per_minute) {
+            return Err(ApiError::new(
+                429,
+                "too_many_requests",
+                "too many failed token attempts from this address",
+            )
+            .with_retry_after(60));
+        }
+    }
+    match kvstore::check_token(&cfg.db, token) {
+        Err(e) if e.status == 401 && !ip_text.is_empty() => {
+            let _ = runtime::block_on(async {
+                let mut conn = pool.get_conn().await?;
+                conn.exec_drop(
+                    "INSERT INTO apicall_auth_failures (ip, minute, failures) VALUES (?, ?, 1) \
+                     ON DUPLICATE KEY UPDATE failures = failures + 1",
+                    (&ip_text, minute()),
+                )
+                .await?;
+                conn.exec_drop(
+                    "DELETE FROM apicall_auth_failures WHERE minute < ?",
+                    (minute() - 10,),
+                )
+                .await
+            });
+            tracing::warn!(ip = ip_text, "failed token attempt");
+            Err(e)
+        }
+        other => other,
+    }
+}
+
+/// API-started calls now queued (call files in the spool), ringing or in conversation.
+pub fn active_calls(cfg: &CoreConfig) -> Result<u64, ApiError> {
+    let queued = std::fs::read_dir(cfg.spool_dir.join("outgoing"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("apicall-"))
+                .count() as u64
+        })
+        .unwrap_or(0);
+    let pool = runtime::pool(&cfg.db);
+    let talking: u64 = runtime::block_on(async {
+        let mut conn = pool.get_conn().await.map_err(db_err)?;
+        conn.query_first::<u64, _>(
+            "SELECT COUNT(*) FROM apicall_calls WHERE status = 'answered' AND answered_at > NOW() - INTERVAL 2 HOUR",
+        )
+        .await
+        .map_err(db_err)
+    })?
+    .unwrap_or(0);
+    Ok(queued + talking)
+}
+
+/// 429 when `max_concurrent_calls` are already active.
+pub fn check_capacity(cfg: &CoreConfig) -> Result<(), ApiError> {
+    let active = active_calls(cfg)?;
+    if active >= u64::from(cfg.max_concurrent_calls) {
+        return Err(ApiError::new(
+            429,
+            "too_many_calls",
+            format!(
+                "{active} API calls are active (max_concurrent_calls is {})",
+                cfg.max_concurrent_calls
+            ),
+        )
+        .with_retry_after(30));
+    }
+    Ok(())
+}
+
+/// Runs `place` once per `Idempotency-Key`: a repeated key gets the first answer back (with
+/// `"replayed": true`) and places nothing. Keys are remembered for 24 hours.
+pub fn idempotent(
+    cfg: &CoreConfig,
+    endpoint: &str,
+    key: Option<&str>,
+    place: impl FnOnce() -> Result<Value, ApiError>,
+) -> Result<Value, ApiError> {
+    let Some(key) = key.map(str::trim).filter(|k| !k.is_empty()) else {
+        return place();
+    };
+    if key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::invalid(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        ));
+    }
+    let hash = hex::encode(Sha256::digest(format!("{endpoint}\n{key}").as_bytes()));
+    let pool = runtime::pool(&cfg.db);
+    let inserted = runtime::block_on(async {
+        schema::ensure(&pool, &cfg.db).await?;
+        let mut conn = pool.get_conn().await.map_err(db_err)?;
+        conn.exec_drop(
+            "DELETE FROM apicall_idempotency WHERE created < NOW() - INTERVAL 1 DAY",
+            (),
+        )
+        .await
+        .map_err(db_err)?;
+        conn.exec_drop(
+            "INSERT IGNORE INTO apicall_idempotency (idem_key, endpoint, created) VALUES (?, ?, NOW())",
+            (&hash, endpoint),
+        )
+        .await
+        .map_err(db_err)?;
+        Ok::<_, ApiError>(conn.affected_rows() == 1)
+    })?;
+    if !inserted {
+        let stored: Option<Option<String>> = runtime::block_on(async {
+            let mut conn = pool.get_conn().await.map_err(db_err)?;
+            conn.exec_first(
+                "SELECT response FROM apicall_idempotency WHERE idem_key = ?",
+                (&hash,),
+            )
+            .await
+            .map_err(db_err)
+        })?;
+        return match stored
+            .flatten()
+            .and_then(|r| serde_json::from_str::<Value>(&r).ok())
+        {
+            Some(mut v) => {
+                if let Value::Object(m) = &mut v {
+                    m.insert("replayed".into(), Value::Bool(true));
+                }
+                Ok(v)
+            }
+            None => Err(ApiError::new(
+                409,
+                "idempotency_conflict",
+                "a request with this Idempotency-Key is still being handled",
+            )
+            .with_field("Idempotency-Key")
+            .with_retry_after(1)),
+        };
+    }
+    let result = place();
+    runtime::block_on(async {
+        let mut conn = pool.get_conn().await.map_err(db_err)?;
+        match &result {
+            Ok(v) => conn
+                .exec_drop(
+                    "UPDATE apicall_idempotency SET response = ?, status = 200 WHERE idem_key = ?",
+                    (v.to_string(), &hash),
+                )
+                .await
+                .map_err(db_err),
+            // A refused request may be corrected and sent again with the same key.
+            Err(_) => conn
+                .exec_drop(
+                    "DELETE FROM apicall_idempotency WHERE idem_key = ?",
+                    (&hash,),
+                )
+                .await
+                .map_err(db_err),
+        }
+    })?;
+    result
+}

@@ -1,0 +1,304 @@
+//! The durable outbox: status events are stored before they are sent, and sent until delivered.
+//!
+//! A call's status is the one message its application cannot do without, and the moment it is
+//! produced (a channel hanging up) is the worst moment to depend on someone else's server. So
+//! the event is written to MariaDB first, with an id the receiver can deduplicate on, then sent:
+//! a couple of quick tries from the call's own hangup path, and after that by a periodic runner
+//! (FreePBX cron / `fwconsole apicall:outbox`) with exponential backoff, until it is delivered,
+//! runs out of attempts or expires. Each attempt is leased by one process at a time, so the
+//! hangup path and the runner never send the same attempt twice.
+
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::*;
+use mysql_async::{Pool, Row};
+use serde::Serialize;
+
+use crate::aibot::request::Header;
+use crate::config::CoreConfig;
+use crate::error::{chain, ApiError};
+use crate::runtime;
+use crate::webhook::{self, Delivery, Timeouts};
+
+/// How long an attempt is leased to the process making it.
+const LEASE: Duration = Duration::from_secs(60);
+
+fn db_err(e: mysql_async::Error) -> ApiError {
+    ApiError::database_unavailable(chain(&e))
+}
+
+/// One stored event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub event_id: String,
+    pub call_id: String,
+    pub url: String,
+    pub fallback_url: Option<String>,
+    pub headers: Vec<Header>,
+    /// The exact bytes sent, every time.
+    pub body: String,
+    pub attempts: u32,
+}
+
+/// Delay before attempt `n + 1` after `n` failures: 5 s, 10 s, 20 s, ... at most 10 minutes.
+pub fn backoff(failures: u32) -> Duration {
+    let secs = 5u64.saturating_mul(1 << failures.saturating_sub(1).min(16));
+    Duration::from_secs(secs.min(600))
+}
+
+/// Stores an event, due now.
+pub async fn enqueue(pool: &Pool, cfg: &CoreConfig, ev: &Event) -> Result<(), ApiError> {
+    crate::schema::ensure(pool, &cfg.db).await?;
+    let headers =
+        serde_json::to_string(&ev.headers).map_err(|e| ApiError::internal("internal_error", e))?;
+    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    conn.exec_drop(
+        "INSERT INTO apicall_outbox (event_id, call_id, url, fallback_url, headers, body, created, \
+         next_attempt_at, attempts, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?, NOW(), NOW(), 0, NOW() + INTERVAL ? SECOND)",
+        (
+            &ev.event_id,
+            &ev.call_id,
+            &ev.url,
+            &ev.fallback_url,
+            headers,
+            &ev.body,
+            cfg.status_event_ttl.as_secs(),
+        ),
+    )
+    .await
+    .map_err(db_err)
+}
+
+/// Takes the lease of a due, undelivered event; `None` if someone else has it or it is not due.
+async fn lease(pool: &Pool, event_id: &str) -> Result<Option<Event>, ApiError> {
+    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    conn.exec_drop(
+        "UPDATE apicall_outbox SET next_attempt_at = NOW() + INTERVAL ? SECOND \
+         WHERE event_id = ? AND delivered_at IS NULL AND next_attempt_at <= NOW() AND expires_at > NOW()",
+        (LEASE.as_secs(), event_id),
+    )
+    .await
+    .map_err(db_err)?;
+    if conn.affected_rows() != 1 {
+        return Ok(None);
+    }
+    let row: Option<Row> = conn
+        .exec_first(
+            "SELECT event_id, call_id, url, fallback_url, headers, body, attempts FROM apicall_outbox WHERE event_id = ?",
+            (event_id,),
+        )
+        .await
+        .map_err(db_err)?;
+    let Some(mut row) = row else { return Ok(None) };
+    let text = |row: &mut Row, i: usize| -> String {
+        row.take_opt(i).and_then(Result::ok).unwrap_or_default()
+    };
+    let headers: Vec<Header> = serde_json::from_str(&text(&mut row, 4)).unwrap_or_default();
+    Ok(Some(Event {
+        event_id: text(&mut row, 0),
+        call_id: text(&mut row, 1),
+        url: text(&mut row, 2),
+        fallback_url: row
+            .take_opt::<Option<String>, _>(3)
+            .and_then(Result::ok)
+            .flatten(),
+        headers,
+        body: text(&mut row, 5),
+        attempts: row.take_opt(6).and_then(Result::ok).unwrap_or(0),
+    }))
+}
+
+/// What became of one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Attempt {
+    Delivered,
+    /// Failed; another attempt is scheduled.
+    Failed,
+    /// Failed and out of attempts.
+    Expired,
+    /// Not ours to try now (leased elsewhere, not due, or already delivered).
+    Skipped,
+}
+
+/// Makes one attempt at an event: its URL, then the fallback URL.
+pub async fn attempt(pool: &Pool, cfg: &CoreConfig, event_id: &str) -> Result<Attempt, ApiError> {
+    let Some(ev) = lease(pool, event_id).await? else {
+        return Ok(Attempt::Skipped);
+    };
+    let t = Timeouts {
+        connect: cfg.webhook_connect_timeout,
+        total: cfg.webhook_timeout,
+    };
+    let delivery = Delivery {
+        secret: &cfg.webhook_secret,
+        event_id: Some(&ev.event_id),
+    };
+    let mut errors = Vec::new();
+    let mut targets = vec![ev.url.as_str()];
+    if let Some(f) = ev
+        .fallback_url
+        .as_deref()
+        .or(cfg.webhook_fallback_url.as_deref())
+    {
+        targets.push(f);
+    }
+    let mut delivered = false;
+    for url in targets {
+        if !webhook::host_allowed(url, &cfg.allowed_hosts) {
+            errors.push(format!("{url}: host not in allowed_hosts"));
+            continue;
+        }
+        match webhook::post_json(url, &ev.headers, ev.body.as_bytes(), t, &delivery).await {
+            Ok((code, _)) if (200..300).contains(&code) => {
+                delivered = true;
+                break;
+            }
+            Ok((code, _)) => errors.push(format!("{url}: HTTP {code}")),
+            Err(e) => errors.push(format!("{url}: {e}")),
+        }
+    }
+    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    if delivered {
+        conn.exec_drop(
+            "UPDATE apicall_outbox SET delivered_at = NOW(), attempts = attempts + 1, last_error = NULL WHERE event_id = ?",
+            (event_id,),
+        )
+        .await
+        .map_err(db_err)?;
+        tracing::info!(
+            event_id,
+            call_id = ev.call_id,
+            attempt = ev.attempts + 1,
+            "status event delivered"
+        );
+        return Ok(Attempt::Delivered);
+    }
+    let failures = ev.attempts + 1;
+    let error: String = errors.join("; ").chars().take(250).collect();
+    let out_of_attempts = failures >= cfg.webhook_retries;
+    let delay = if out_of_attempts {
+        Duration::ZERO
+    } else {
+        backoff(failures)
+    };
+    conn.exec_drop(
+        "UPDATE apicall_outbox SET attempts = ?, last_error = ?, next_attempt_at = NOW() + INTERVAL ? SECOND, \
+         expires_at = IF(?, NOW(), expires_at) WHERE event_id = ?",
+        (failures, &error, delay.as_secs(), out_of_attempts, event_id),
+    )
+    .await
+    .map_err(db_err)?;
+    if out_of_attempts {
+        tracing::error!(
+            event_id,
+            call_id = ev.call_id,
+            failures,
+            error,
+            "status event given up"
+        );
+        Ok(Attempt::Expired)
+    } else {
+        tracing::warn!(
+            event_id,
+            call_id = ev.call_id,
+            failures,
+            error,
+            retry_in = delay.as_secs(),
+            "status event not delivered"
+        );
+        Ok(Attempt::Failed)
+    }
+}
+
+/// From the call's hangup path: up to `tries` attempts now, a second apart. What is still not
+/// delivered stays for the runner.
+pub fn deliver_now(pool: &Pool, cfg: &CoreConfig, event_id: &str, tries: u32) -> Attempt {
+    let mut last = Attempt::Skipped;
+    for i in 0..tries {
+        if i > 0 {
+            std::thread::sleep(Duration::from_secs(1));
+            // Make the next quick try due at once (the failed one scheduled a backoff).
+            let _ = runtime::block_on(async {
+                let mut conn = pool.get_conn().await?;
+                conn.exec_drop(
+                    "UPDATE apicall_outbox SET next_attempt_at = NOW() WHERE event_id = ? AND delivered_at IS NULL",
+                    (event_id,),
+                )
+                .await
+            });
+        }
+        last = match runtime::block_on(attempt(pool, cfg, event_id)) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(event_id, error = %e, "outbox unavailable");
+                return Attempt::Skipped;
+            }
+        };
+        if last != Attempt::Failed {
+            break;
+        }
+    }
+    last
+}
+
+/// What the periodic runner did.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub delivered: u32,
+    pub failed: u32,
+    pub expired: u32,
+    /// Still undelivered and not expired after the run.
+    pub pending: u64,
+}
+
+/// The periodic runner: attempts every due event, for at most `budget`.
+pub fn deliver_due(cfg: &CoreConfig, budget: Duration) -> Result<Summary, ApiError> {
+    let pool = runtime::pool(&cfg.db);
+    let started = Instant::now();
+    let mut summary = Summary::default();
+    runtime::block_on(crate::schema::ensure(&pool, &cfg.db))?;
+    let due: Vec<String> = runtime::block_on(async {
+        let mut conn = pool.get_conn().await?;
+        conn.query(
+            "SELECT event_id FROM apicall_outbox WHERE delivered_at IS NULL AND next_attempt_at <= NOW() \
+             AND expires_at > NOW() ORDER BY next_attempt_at LIMIT 1000",
+        )
+        .await
+    })
+    .map_err(db_err)?;
+    for id in due {
+        if started.elapsed() > budget {
+            break;
+        }
+        match runtime::block_on(attempt(&pool, cfg, &id))? {
+            Attempt::Delivered => summary.delivered += 1,
+            Attempt::Failed => summary.failed += 1,
+            Attempt::Expired => summary.expired += 1,
+            Attempt::Skipped => {}
+        }
+    }
+    summary.pending = runtime::block_on(async {
+        let mut conn = pool.get_conn().await?;
+        conn.query_first::<u64, _>(
+            "SELECT COUNT(*) FROM apicall_outbox WHERE delivered_at IS NULL AND expires_at > NOW()",
+        )
+        .await
+    })
+    .map_err(db_err)?
+    .unwrap_or(0);
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_ten_minutes() {
+        let secs: Vec<u64> = (1..=10).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(secs, [5, 10, 20, 40, 80, 160, 320, 600, 600, 600]);
+        assert_eq!(backoff(1000).as_secs(), 600);
+    }
+}
