@@ -36,4 +36,6 @@ pub use tts::{EspeakTts, OpenAiTts, OpenAiTtsConfig, TtsFallback, TtsProvider};
 pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Result<String, SpeechError>> + Send + 'a>>;
 
 #[cfg(test)]
+pub(crate) mod standin;
+#[cfg(test)]
 pub(crate) mod testutil;

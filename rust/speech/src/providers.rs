@@ -9,8 +9,8 @@
 //!   `openai` (and, for TTS, `espeak`); default `local`.
 //! - `local`: the module's own speech service at `stt_url` (default `http://127.0.0.1:8765`),
 //!   which speaks the OpenAI API: transcription with `stt_model` (default `whisper-tiny.en`),
-//!   speech with model [`LOCAL_TTS_MODEL`] and voice [`LOCAL_TTS_VOICE`] plus a `language`
-//!   field. A TTS list with `local` ends with espeak-ng (unless it names `espeak` itself):
+//!   speech with model [`LOCAL_TTS_MODEL`] and voice [`LOCAL_TTS_VOICE`] (the service's "engine
+//!   and voice by language") plus `language` and `sample_rate` 8000. A TTS list with `local` ends with espeak-ng (unless it names `espeak` itself):
 //!   `local` means "on this machine", and espeak-ng is the engine on this machine that needs no
 //!   service, so a message is still spoken when the service is down.
 //! - `google`: `google_credentials_file` (default `/home/asterisk/google-auth.json`),
@@ -208,6 +208,7 @@ impl Providers {
                     voice: LOCAL_TTS_VOICE.into(),
                     api_key: None,
                     send_language: true,
+                    sample_rate: Some(crate::audio::ASTERISK_WAV_RATE),
                     connect_timeout: timeouts.connect,
                     timeout: timeouts.tts,
                 })?),
@@ -217,6 +218,7 @@ impl Providers {
                     voice: or("openai_tts_voice", "alloy"),
                     api_key: openai_key.clone(),
                     send_language: false,
+                    sample_rate: None,
                     connect_timeout: timeouts.connect,
                     timeout: timeouts.tts,
                 })?),

@@ -18,8 +18,9 @@
 //!
 //! [`OpenAiTts`] speaks OpenAI's speech API (`POST {base}/v1/audio/speech`, JSON `model`,
 //! `voice`, `input`, `response_format: "wav"`), which the project's local speech service speaks
-//! too; for that service it adds a `language` field (OpenAI's API has none and would refuse
-//! it), since the service picks its engine and voice by language.
+//! too; for that service it adds `language` and `sample_rate` fields (OpenAI's API has neither
+//! and would refuse them): the service picks its engine and voice by language (model `tts-1`
+//! and OpenAI's voice names mean "the default for the language" there) and answers at 8 kHz.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -315,6 +316,9 @@ pub struct OpenAiTtsConfig {
     /// Adds `"language"` to the request: for the local service only (OpenAI refuses unknown
     /// fields).
     pub send_language: bool,
+    /// Adds `"sample_rate"`: the local service then answers at that rate (8000: what Asterisk
+    /// plays, no resampling here). None for OpenAI, which has no such field.
+    pub sample_rate: Option<u32>,
     pub connect_timeout: Duration,
     /// The whole request: connect, synthesis and the audio.
     pub timeout: Duration,
@@ -329,6 +333,7 @@ impl std::fmt::Debug for OpenAiTtsConfig {
             .field("voice", &self.voice)
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
             .field("send_language", &self.send_language)
+            .field("sample_rate", &self.sample_rate)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .finish()
@@ -352,6 +357,8 @@ struct SpeechRequest<'a> {
     response_format: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sample_rate: Option<u32>,
 }
 
 /// Whether `v` looks like an OpenAI-style voice name (`alloy`, `nova`, a local server's
@@ -415,6 +422,7 @@ impl OpenAiTts {
             response_format: "wav",
             language: (self.cfg.send_language && !language.trim().is_empty())
                 .then(|| bcp47(language)),
+            sample_rate: self.cfg.sample_rate,
         };
         let mut req = self.client.post(&self.url).json(&body);
         if let Some(key) = self.cfg.api_key.as_deref().filter(|k| !k.is_empty()) {
