@@ -24,8 +24,10 @@ def speechd(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def speechd_english_only(tmp_path_factory):
-    """A second instance on a Unix socket without the multilingual model (no --models-dir)."""
+    """A second instance on a Unix socket without the multilingual model (no --models-dir), and
+    with espeak-ng as its only text-to-speech engine (a host without pico2wave and piper)."""
     tmp = str(tmp_path_factory.mktemp("speechd-en"))
-    svc = Service(tmp, "en", ["--unix", os.path.join(tmp, "speechd.sock")])
+    svc = Service(tmp, "en", ["--unix", os.path.join(tmp, "speechd.sock"),
+                              "--tts-engines", "espeak"])
     yield svc
     svc.stop()
