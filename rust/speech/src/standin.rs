@@ -39,6 +39,7 @@ impl Request {
     }
 }
 
+#[derive(Clone)]
 pub enum Reply {
     /// Status, extra headers, content type, body.
     Raw(u16, Vec<(&'static str, String)>, &'static str, Vec<u8>),
