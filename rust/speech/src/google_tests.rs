@@ -22,6 +22,7 @@ use super::*;
 use crate::standin::{form_pairs, serve, Reply, Request, Standin, Verdict};
 use crate::stt::{Fallback, OpenAiStt, OpenAiSttConfig};
 use crate::testutil::{espeak_8k, tone};
+use crate::Chained;
 
 const EMAIL: &str = "apicall-test@apicall-test.iam.gserviceaccount.com";
 const KEY_ID: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -821,7 +822,11 @@ async fn fallback_goes_from_google_to_the_next_provider() {
             .unwrap(),
         ),
     ]);
-    let (alts, by) = chain
+    let Chained {
+        value: alts,
+        provider: by,
+        ..
+    } = chain
         .transcribe_from(&tone(8000, 300.0, 0.5, 5000.0), "en", &[])
         .await
         .unwrap();

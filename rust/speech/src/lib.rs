@@ -37,5 +37,15 @@ pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Result<String, SpeechErro
 
 #[cfg(test)]
 pub(crate) mod standin;
+/// What a fallback chain returns: the result, the provider that gave it, and the failures of
+/// the providers tried before it (worth a warning in a log: the preferred engine is not
+/// working).
+#[derive(Debug)]
+pub struct Chained<'a, T> {
+    pub value: T,
+    pub provider: &'a str,
+    pub failed: Vec<SpeechError>,
+}
+
 #[cfg(test)]
 pub(crate) mod testutil;

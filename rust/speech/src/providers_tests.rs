@@ -9,6 +9,7 @@ use serde_json::json;
 use super::*;
 use crate::standin::{serve, Reply};
 use crate::testutil::tone;
+use crate::Chained;
 
 fn settings(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
@@ -115,7 +116,11 @@ fn bad_settings_are_refused_by_name() {
 #[tokio::test]
 async fn a_service_that_is_down_falls_back_to_espeak() {
     let p = Providers::from_settings(&settings(&[("stt_url", &closed_port())])).unwrap();
-    let (pcm, by) = p
+    let Chained {
+        value: pcm,
+        provider: by,
+        ..
+    } = p
         .tts()
         .synthesize_from("Your appointment is confirmed.", "en-US", "")
         .await
@@ -178,14 +183,22 @@ async fn local_then_openai_with_key_and_default_voice() {
     )
     .unwrap();
     assert_eq!(p.tts_kinds(), [Kind::Local, Kind::OpenAi, Kind::Espeak]);
-    let (alts, by) = p
+    let Chained {
+        value: alts,
+        provider: by,
+        ..
+    } = p
         .stt()
         .transcribe_from(&tone(8000, 300.0, 0.5, 5000.0), "en", &["sales".into()])
         .await
         .unwrap();
     assert_eq!(alts[0].transcript, "talk to sales");
     assert!(by.starts_with("openai(http://127.0.0.1"), "{by}");
-    let (pcm, by) = p.tts().synthesize_from("Hello", "en", "").await.unwrap();
+    let Chained {
+        value: pcm,
+        provider: by,
+        ..
+    } = p.tts().synthesize_from("Hello", "en", "").await.unwrap();
     assert_eq!(pcm.rate, 24000);
     assert!(by.starts_with("openai-tts("), "{by}");
     let speech = openai.to("/v1/audio/speech");

@@ -37,7 +37,7 @@ use serde::Deserialize;
 use crate::error::SpeechError;
 pub use crate::error::SttError;
 use crate::http::{self, Target};
-use crate::{CheckFuture, Pcm};
+use crate::{Chained, CheckFuture, Pcm};
 
 /// Whisper reads at most 224 prompt tokens; about four characters a token, with margin.
 pub const MAX_PROMPT_CHARS: usize = 800;
@@ -118,17 +118,24 @@ impl Fallback {
         &self.providers
     }
 
-    /// Like [`SttProvider::transcribe`], also saying which provider answered.
+    /// Like [`SttProvider::transcribe`], also saying which provider answered and which failed
+    /// before it.
     pub async fn transcribe_from(
         &self,
         audio: &Pcm,
         language: &str,
         hints: &[String],
-    ) -> Result<(Vec<Alternative>, &str), SttError> {
+    ) -> Result<Chained<'_, Vec<Alternative>>, SttError> {
         let mut errors = Vec::new();
         for p in &self.providers {
             match p.transcribe(audio, language, hints).await {
-                Ok(alts) => return Ok((alts, p.name())),
+                Ok(alts) => {
+                    return Ok(Chained {
+                        value: alts,
+                        provider: p.name(),
+                        failed: errors,
+                    })
+                }
                 Err(e) if e.try_next() => errors.push(e),
                 Err(e) => return Err(e),
             }
@@ -154,7 +161,7 @@ impl SttProvider for Fallback {
         Box::pin(async move {
             self.transcribe_from(audio, language, hints)
                 .await
-                .map(|(alts, _)| alts)
+                .map(|c| c.value)
         })
     }
 }

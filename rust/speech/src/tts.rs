@@ -33,7 +33,7 @@ use crate::error::SpeechError;
 pub use crate::error::TtsError;
 use crate::http::{self, Target};
 use crate::mp3::{decode_any_with, DecodeLimits};
-use crate::{CheckFuture, Pcm};
+use crate::{Chained, CheckFuture, Pcm};
 
 /// Largest audio reply read from a server: the decoder's own limit.
 const MAX_AUDIO_BYTES: usize = 20 * 1024 * 1024;
@@ -101,13 +101,14 @@ impl TtsFallback {
         &self.providers
     }
 
-    /// Like [`TtsProvider::synthesize`], also saying which provider spoke.
+    /// Like [`TtsProvider::synthesize`], also saying which provider spoke and which failed
+    /// before it.
     pub async fn synthesize_from(
         &self,
         text: &str,
         language: &str,
         voice: &str,
-    ) -> Result<(Pcm, &str), TtsError> {
+    ) -> Result<Chained<'_, Pcm>, TtsError> {
         let voice = match voice.trim() {
             "" => self.default_voice.as_str(),
             v => v,
@@ -115,7 +116,13 @@ impl TtsFallback {
         let mut errors = Vec::new();
         for p in &self.providers {
             match p.synthesize(text, language, voice).await {
-                Ok(pcm) => return Ok((pcm, p.name())),
+                Ok(pcm) => {
+                    return Ok(Chained {
+                        value: pcm,
+                        provider: p.name(),
+                        failed: errors,
+                    })
+                }
                 Err(e) if e.try_next() => errors.push(e),
                 Err(e) => return Err(e),
             }
@@ -136,7 +143,7 @@ impl TtsProvider for TtsFallback {
         Box::pin(async move {
             self.synthesize_from(text, language, voice)
                 .await
-                .map(|(pcm, _)| pcm)
+                .map(|c| c.value)
         })
     }
 }

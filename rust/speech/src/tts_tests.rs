@@ -499,8 +499,16 @@ async fn fallback_goes_to_the_next_provider_and_says_which_spoke() {
         chain.name(),
         "fallback[openai-tts(http://127.0.0.1:9), espeak-ng]"
     );
-    let (pcm, by) = chain.synthesize_from("Hello", "en", "").await.unwrap();
+    let Chained {
+        value: pcm,
+        provider: by,
+        failed,
+    } = chain.synthesize_from("Hello", "en", "").await.unwrap();
     assert_eq!(by, "espeak-ng");
+    assert!(
+        matches!(&failed[..], [TtsError::Unreachable { .. }]),
+        "{failed:?}"
+    );
     assert!(pcm.duration_secs() > 0.3);
 
     // The default voice fills in when the request names none.
