@@ -25,7 +25,7 @@ class HookServer:
     """`replies[path]` is a list of replies used in order (the last one repeats). A reply is a
     dict (sent as JSON 200), or a tuple (status, bytes), or ("sleep", seconds, reply)."""
 
-    def __init__(self):
+    def __init__(self, port=0):
         self.replies = {}
         self.files = {}
         self.received = queue.Queue()
@@ -83,7 +83,7 @@ class HookServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"

@@ -21,10 +21,26 @@ pub const DB_TIMEOUT: Duration = Duration::from_secs(3);
 /// Reads one value of the module's kvstore (id `noid`). `Ok(None)` when the key is absent.
 pub async fn get(db: &DbConfig, key: &str) -> Result<Option<String>, ApiError> {
     let pool = runtime::pool(db);
+    let sql = format!("SELECT `val` FROM `{TABLE}` WHERE `key` = ? AND `id` = 'noid'");
     let query = async {
-        let mut conn = pool.get_conn().await?;
-        let sql = format!("SELECT `val` FROM `{TABLE}` WHERE `key` = ? AND `id` = 'noid'");
-        conn.exec_first::<Option<String>, _, _>(sql, (key,)).await
+        // A pooled connection may have died with a database restart: that error is the
+        // connection's, not the database's, so one fresh try follows before giving up.
+        let mut last = None;
+        for _ in 0..2 {
+            let attempt = async {
+                let mut conn = pool.get_conn().await?;
+                conn.exec_first::<Option<String>, _, _>(sql.as_str(), (key,))
+                    .await
+            };
+            match attempt.await {
+                Ok(v) => return Ok(v),
+                Err(e @ (mysql_async::Error::Io(_) | mysql_async::Error::Driver(_))) => {
+                    last = Some(e)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.expect("two attempts were made"))
     };
     match tokio::time::timeout(DB_TIMEOUT, query).await {
         Err(_) => Err(ApiError::database_unavailable(format!(

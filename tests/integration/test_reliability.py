@@ -1,0 +1,357 @@
+"""Reliability on the real stack: signed webhooks checked with the README's own snippets, the
+durable outbox (receiver down, Asterisk restarted, MariaDB restarted), limits, idempotency,
+hostile input at every field, and 200 requests at once."""
+import concurrent.futures
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import openapi_check
+
+from conftest import REPO, SPOOL, STACK, cdr_rows, db_connect, request, wait_for
+
+ENVIRON = {**os.environ, **{k: v for k, v in (l.split("=", 1) for l in
+           (STACK / "env").read_text().splitlines() if "=" in l and not l.startswith("#"))}}
+
+
+# ---------------------------------------------------------------- helpers
+
+def kv_get(key):
+    conn = db_connect("asterisk")
+    with conn.cursor() as c:
+        c.execute("SELECT val FROM kvstore_FreePBX_modules_Apicall WHERE `key`=%s AND id='noid'", (key,))
+        row = c.fetchone()
+    conn.close()
+    return row["val"] if row else None
+
+
+def kv_set(key, value):
+    conn = db_connect("asterisk")
+    with conn.cursor() as c:
+        c.execute("DELETE FROM kvstore_FreePBX_modules_Apicall WHERE `key`=%s AND id='noid'", (key,))
+        if value is not None:
+            c.execute("INSERT INTO kvstore_FreePBX_modules_Apicall (`key`, val, type, id) "
+                      "VALUES (%s, %s, NULL, 'noid')", (key, value))
+    conn.close()
+
+
+@pytest.fixture
+def setting():
+    """setting(key, value): changes a module setting for one test, restored afterwards."""
+    saved = {}
+
+    def change(key, value):
+        if key not in saved:
+            saved[key] = kv_get(key)
+        kv_set(key, value)
+    yield change
+    for key, value in saved.items():
+        kv_set(key, value)
+
+
+def php_runner(code):
+    """Runs PHP with the FreePBX stand-in bootstrapped and the extension loaded (like cron)."""
+    script = ("<?php $restrict_mods = true; $bootstrap_settings = ['freepbx_auth' => false];"
+              " require getenv('FREEPBX_CONF'); $cfg = \\FreePBX::Apicall()->coreConfig(); " + code)
+    with tempfile.NamedTemporaryFile("w", suffix=".php", delete=False) as f:
+        f.write(script)
+    try:
+        r = subprocess.run(["php", f.name], capture_output=True, text=True, env=ENVIRON, timeout=120)
+    finally:
+        os.unlink(f.name)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def run_outbox():
+    return json.loads(php_runner("echo json_encode(\\Apicall\\outbox_deliver($cfg, 60));"))
+
+
+def readme_snippet(lang):
+    text = (REPO / "README.md").read_text()
+    m = re.search(rf"<!-- verify-{lang} -->\n```{lang}\n(.*?)```", text, re.S)
+    assert m, f"README has no verify-{lang} snippet"
+    return m.group(1)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def aibot(body):
+    r = request("aibot.php", body)
+    assert r.status == 200, r
+    return r.json()["id"]
+
+
+# ---------------------------------------------------------------- signatures
+
+def test_webhook_signature_verifies_with_the_readme_snippets(hooks, setting):
+    secret = "s3cr3t-" + os.urandom(8).hex()
+    setting("webhook_secret", secret)
+    call_id = aibot({"PhoneNumber": "2003", "waittime": 3, "CallStatusWebhookUrl": hooks.url + "/status"})
+    rec = hooks.wait("/status", timeout=30)
+    assert rec.json()["CallId"] == call_id
+    headers = {"X-Apicall-Timestamp": rec.headers["x-apicall-timestamp"],
+               "X-Apicall-Signature": rec.headers["x-apicall-signature"]}
+    assert rec.headers["x-apicall-event-id"] == rec.json()["EventId"]
+
+    ns = {}
+    exec(readme_snippet("python"), ns)
+    verify = ns["verify"]
+    assert verify(secret, headers, rec.body) is True
+    assert verify("wrong", headers, rec.body) is False
+    assert verify(secret, headers, rec.body + b" ") is False
+    old = dict(headers, **{"X-Apicall-Timestamp": str(int(headers["X-Apicall-Timestamp"]) - 3600)})
+    assert verify(secret, old, rec.body) is False
+
+    php = readme_snippet("php")
+    def php_verify(sec, hdrs, body):
+        code = ("<?php " + php + "\n$h = json_decode(getenv('H'), true);"
+                " echo apicall_verify(getenv('S'), $h, file_get_contents('php://stdin')) ? 'ok' : 'bad';")
+        with tempfile.NamedTemporaryFile("w", suffix=".php", delete=False) as f:
+            f.write(code)
+        try:
+            return subprocess.run(["php", f.name], input=body, capture_output=True, timeout=30,
+                                  env={**os.environ, "S": sec, "H": json.dumps(hdrs)}).stdout.decode()
+        finally:
+            os.unlink(f.name)
+    assert php_verify(secret, headers, rec.body) == "ok"
+    assert php_verify("wrong", headers, rec.body) == "bad"
+    assert php_verify(secret, old, rec.body) == "bad"
+
+
+# ---------------------------------------------------------------- outbox
+
+def test_receiver_down_for_the_whole_call_then_up_gets_it_once(setting):
+    from hooks import HookServer
+    port = free_port()        # nothing listens here yet: the receiver is down
+    call_id = aibot({"PhoneNumber": "2003", "waittime": 3,
+                     "CallStatusWebhookUrl": f"http://127.0.0.1:{port}/status"})
+
+    conn = db_connect("asterisk")
+
+    def event():
+        with conn.cursor() as c:
+            c.execute("SELECT * FROM apicall_outbox WHERE call_id=%s", (call_id,))
+            return c.fetchone()
+    ev = wait_for("the stored status event", lambda: (e := event()) and e["attempts"] >= 2 and e, 40)
+    assert ev["delivered_at"] is None and ev["last_error"]
+
+    # The receiver comes up on that port; the periodic runner delivers when the backoff is over.
+    hooks = HookServer(port)
+    hooks.validators["/status"] = lambda b: openapi_check.webhook("callStatus", b)
+    try:
+        deadline = time.time() + 40
+        while time.time() < deadline and not hooks.requests("/status"):
+            summary = run_outbox()
+            time.sleep(2)
+        got = hooks.requests("/status")
+        assert got, f"not delivered; last runner summary {summary}"
+        ids = {r.json()["EventId"] for r in got}
+        assert ids == {ev["event_id"]}
+        assert all(r.headers["x-apicall-event-id"] == ev["event_id"] for r in got)
+        assert got[0].json()["CallId"] == call_id
+        delivered = event()
+        assert delivered["delivered_at"] is not None and delivered["attempts"] >= 3
+        # Nothing more is sent for a delivered event.
+        run_outbox()
+        time.sleep(1)
+        assert len(hooks.requests("/status")) == len(got) == 1
+        assert not hooks.errors, hooks.errors
+    finally:
+        hooks.close()
+        conn.close()
+
+
+def stop_asterisk():
+    subprocess.run([str(REPO / "tests/stack/ast.sh"), "core stop now"], capture_output=True, timeout=30)
+    wait_for("Asterisk to stop", lambda: subprocess.run(["pgrep", "-x", "asterisk"],
+                                                        capture_output=True).returncode != 0, 30)
+
+
+def start_stack():
+    """up.sh starts whatever is down (and leaves the rest)."""
+    r = subprocess.run(["bash", str(REPO / "tests/stack/up.sh")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_asterisk_restart_with_calls_in_the_spool(hooks):
+    stop_asterisk()
+    try:
+        ids = [aibot({"PhoneNumber": "2003", "waittime": 3, "ContactId": f"r{i}",
+                      "CallStatusWebhookUrl": hooks.url + "/status"}) for i in range(3)]
+        waiting = {p.name for p in (SPOOL / "outgoing").iterdir()}
+        assert all(f"apicall-{i}.call" in waiting for i in ids), waiting
+    finally:
+        start_stack()
+    got = {hooks.wait("/status", timeout=60).json()["CallId"] for _ in ids}
+    assert got == set(ids)
+    time.sleep(3)
+    assert len(hooks.requests("/status")) == 3
+
+
+def test_mariadb_restart_gives_503_then_recovers():
+    sock = ENVIRON["DB_SOCKET"]
+    subprocess.run(["mariadb-admin", "--no-defaults", "-uroot", f"--socket={sock}", "shutdown"],
+                   check=True, timeout=60)
+    try:
+        r = request("index.php", {"tocall": "2003", "waittime": 2})
+        assert r.status == 503, r
+        assert r.json()["error"]["code"] == "database_unavailable"
+    finally:
+        start_stack()
+    # No restart of Apache: the same workers recover by themselves.
+    ok = wait_for("the API to recover", lambda: request("index.php", {"tocall": "2003", "waittime": 2})
+                  .status == 200, timeout=30, interval=1)
+    assert ok
+
+
+# ---------------------------------------------------------------- limits
+
+def test_allowlist_refuses_other_addresses(setting):
+    setting("ip_allowlist", "10.0.0.0/8")
+    r = request("index.php", {"tocall": "2003"})
+    assert r.status == 403 and r.json()["error"]["code"] == "forbidden", r
+    setting("ip_allowlist", "10.0.0.0/8, 127.0.0.1")
+    assert request("index.php", {"tocall": "2003", "waittime": 2}).status == 200
+
+
+def test_failed_tokens_are_limited_per_address(setting):
+    setting("token_failures_per_minute", "3")
+    conn = db_connect("asterisk")
+    with conn.cursor() as c:
+        c.execute("DELETE FROM apicall_auth_failures")
+    try:
+        for _ in range(3):
+            assert request("index.php", {"tocall": "2003"}, token="bad").status == 401
+        r = request("index.php", {"tocall": "2003"})      # even the right token, for a while
+        assert r.status == 429 and r.headers.get("Retry-After"), r
+        assert r.json()["error"]["code"] == "too_many_requests"
+    finally:
+        with conn.cursor() as c:
+            c.execute("DELETE FROM apicall_auth_failures")
+        conn.close()
+
+
+def test_concurrent_call_limit(setting):
+    setting("max_concurrent_calls", "1")
+    first = request("index.php", {"tocall": "2002", "waittime": 8})
+    assert first.status == 200, first
+    second = request("aibot.php", {"PhoneNumber": "2003"})
+    assert second.status == 429, second
+    assert second.json()["error"]["code"] == "too_many_calls"
+    assert int(second.headers["Retry-After"]) > 0
+
+
+def test_idempotency_key_returns_the_first_call(cdr):
+    key = "order-" + os.urandom(6).hex()
+    marker = str(random.randint(7000000, 7999999))
+    body = {"tocall": "2003", "waittime": 3, "callerid": marker}
+    a = request("index.php", body, headers={"Idempotency-Key": key})
+    b = request("index.php", body, headers={"Idempotency-Key": key})
+    assert a.status == b.status == 200, (a, b)
+    assert a.json()["id"] == b.json()["id"]
+    assert b.json()["replayed"] is True and "replayed" not in a.json()
+    time.sleep(6)
+    legs = cdr_rows(cdr, "dst='2003' AND channel LIKE '%%;2' AND clid LIKE %s", (f"%{marker}%",))
+    assert len(legs) == 1, legs
+    # A different key is a different call.
+    c = request("index.php", body, headers={"Idempotency-Key": key + "-2"})
+    assert c.json()["id"] != a.json()["id"]
+
+
+# ---------------------------------------------------------------- hostile input, load
+
+HOSTILE = ["\r", "\n", "\0", "\x07", "\x1b[2J", "\u2028", "\u202e", "é", "😀", "${SHELL}", "$[1+1]",
+           ",", "|", "&", ";", "\"", "<", ">", "/", "@", "\\", " "]
+WRONG_TYPES = [None, True, 12.5, [], {}, ["x"], {"a": 1}, -1, 10 ** 20]
+FIELDS = {
+    "index.php": ({"tocall": "2003", "waittime": "2"},
+                  ["tocall", "message", "destination", "language", "voice", "maxretries", "maxretires",
+                   "retrytime", "waittime", "callerid"]),
+    "aibot.php": ({"PhoneNumber": "2003", "waittime": "2"},
+                  ["PhoneNumber", "ContactId", "CampaignId", "Language", "MessageUrl", "MessageText",
+                   "UserInputMethod", "EndOfSpeakSilenceLength", "MessageExitDigit",
+                   "NuberOfExpectedDigits", "NumberOfExpectedDigits", "EndDigit", "UserAnswerSTT",
+                   "SpeechContext", "CallStatusWebhookUrl", "CallStatusWebhookHeader",
+                   "GoToDestination", "NextMessageWebhookUrl", "NextMessageWebhookHeader", "Timeout",
+                   "callerid", "maxretries", "retrytime", "waittime"]),
+}
+CALL_FILE_KEYS = {"Channel", "CallerID", "MaxRetries", "RetryTime", "WaitTime", "Context", "Extension",
+                  "Priority", "Setvar", "Archive"}
+
+
+def test_hostile_values_in_every_field_never_reach_a_call_file(setting):
+    """With Asterisk stopped (so nothing consumes the spool), every accepted request's call file
+    is read back: only the fixed set of keys, no value with a control character; every refused
+    request is a 4xx JSON error."""
+    setting("max_concurrent_calls", "100000")
+    stop_asterisk()
+    accepted, refused = 0, 0
+    try:
+        for endpoint, (base, fields) in FIELDS.items():
+            for field in fields:
+                values = [f"2003{h}" for h in HOSTILE] + [f"{h}x" for h in HOSTILE] + WRONG_TYPES
+                values += ["A" * (1024 * 1024)]
+                for v in values:
+                    body = dict(base, **{field: v})
+                    r = request(endpoint, body)
+                    if r.status == 200:
+                        accepted += 1
+                    else:
+                        refused += 1
+                        assert 400 <= r.status < 500, (endpoint, field, repr(v)[:80], r)
+                        err = r.json()["error"]
+                        assert err["code"] and err["message"], r
+                # Duplicate keys are refused outright.
+                raw = json.dumps(base)[:-1] + f', "{field}": "1", "{field}": "2"}}'
+                r = request(endpoint, raw.encode())
+                assert r.status == 400 and r.json()["error"]["code"] == "invalid_json", r
+        files = sorted((SPOOL / "outgoing").glob("apicall-*.call"))
+        assert len(files) == accepted, (len(files), accepted)
+        for f in files:
+            lines = f.read_bytes().decode("utf-8").split("\n")
+            assert lines[-1] == "", f
+            for line in lines[:-1]:
+                key, sep, value = line.partition(": ")
+                assert sep and key in CALL_FILE_KEYS, (f.name, line)
+                assert not any(ord(c) < 32 or ord(c) == 127 for c in value), (f.name, line)
+                assert "${" not in value and "$[" not in value, (f.name, line)
+    finally:
+        for f in (SPOOL / "outgoing").glob("apicall-*.call"):
+            f.unlink()
+        start_stack()
+    assert accepted > 0 and refused > accepted
+
+
+def test_200_concurrent_requests_each_place_exactly_one_call(setting, cdr):
+    setting("max_concurrent_calls", "1000")
+    marker = str(random.randint(8000000, 8999999))
+    body = {"tocall": "2003", "waittime": 5, "callerid": marker}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=200) as pool:
+        answers = list(pool.map(lambda _: request("index.php", body), range(200)))
+    assert all(a.status == 200 for a in answers), [a for a in answers if a.status != 200][:3]
+    ids = {a.json()["id"] for a in answers}
+    assert len(ids) == 200
+
+    def legs():
+        rows = cdr_rows(cdr, "dst='2003' AND channel LIKE '%%;2' AND clid LIKE %s", (f"%{marker}%",))
+        return rows if len(rows) >= 200 else None
+    rows = wait_for("200 calls in the CDR table", legs, timeout=180, interval=2)
+    time.sleep(3)
+    rows = cdr_rows(cdr, "dst='2003' AND channel LIKE '%%;2' AND clid LIKE %s", (f"%{marker}%",))
+    assert len(rows) == 200, len(rows)
+    assert not any(p.name.startswith("apicall-") for p in (SPOOL / "outgoing").iterdir())
