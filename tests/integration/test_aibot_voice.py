@@ -49,6 +49,11 @@ def test_spoken_answer_is_transcribed_and_downloadable(hooks, cdr):
     # Phrase 3: "I would like to speak to an operator".
     for word in ("speak", "operator"):
         assert word in text, step
+    t = step["Timings"]
+    # EndOfSpeakSilenceLength 0.8 s: detected 0.8 s (plus at most a frame) after speech ended.
+    assert 780 <= t["endpointed_ms"] <= 800 + 40, t
+    assert t["endpointed_ms"] <= t["transcribed_ms"] <= t["webhook_sent_ms"] < 5000, t
+    assert t["first_audio_ms"] is not None and t["first_audio_ms"] < 5000, t
     alts = step["UserAnswerAlternatives"]
     assert alts and alts[0]["transcript"] == step["UserAnswerText"]
     assert 0 < alts[0]["confidence"] <= 1

@@ -49,6 +49,22 @@ pub struct StepResult {
     /// Why the answer ended: `digits`, `end-digit`, `exit-digit`, `silence`, `timeout`, `none`.
     #[serde(rename = "InputEnd")]
     pub input_end: &'static str,
+    #[serde(rename = "Timings")]
+    pub timings: Timings,
+}
+
+/// How long this turn took, in milliseconds, so applications see where time goes. Speech
+/// timings count from the moment the caller stopped speaking; absent when they do not apply.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Timings {
+    /// End of speech to end of speech detected (EndOfSpeakSilenceLength plus at most a frame).
+    pub endpointed_ms: Option<u64>,
+    /// End of speech to transcript ready (includes keeping the answer as MP3).
+    pub transcribed_ms: Option<u64>,
+    /// End of speech to this webhook POST being sent.
+    pub webhook_sent_ms: Option<u64>,
+    /// Start of this step (the previous webhook's reply) to its first prompt starting to play.
+    pub first_audio_ms: Option<u64>,
 }
 
 /// POSTed to CallStatusWebhookUrl once per call.

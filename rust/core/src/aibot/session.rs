@@ -41,6 +41,12 @@ pub struct Answer {
     pub mp3_url: Option<String>,
     pub text: Option<String>,
     pub alternatives: Vec<super::payload::Alternative>,
+    /// When the caller stopped speaking (wall clock), for the Timings of the payload.
+    pub speech_end: Option<Instant>,
+    pub endpointed_ms: Option<u64>,
+    pub transcribed_ms: Option<u64>,
+    /// From the start of the step (the previous webhook's reply) to its prompt starting to play.
+    pub first_audio_ms: Option<u64>,
 }
 
 pub fn converse<R: BufRead, W: Write>(
@@ -91,6 +97,12 @@ pub fn converse<R: BufRead, W: Write>(
             alternatives: answer.alternatives,
             step: n,
             input_end: answer.end,
+            timings: super::payload::Timings {
+                endpointed_ms: answer.endpointed_ms,
+                transcribed_ms: answer.transcribed_ms,
+                webhook_sent_ms: answer.speech_end.map(|t| t.elapsed().as_millis() as u64),
+                first_audio_ms: answer.first_audio_ms,
+            },
         };
         match next_step(cfg, &url, &step, &result) {
             Ok(next) => {
@@ -212,6 +224,8 @@ fn run_step<R: BufRead, W: Write>(
     // Digits that may interrupt the message: the exit digits, and in digits mode every digit
     // that can start an answer only if the client asked for it through MessageExitDigit.
     let mut interrupted = None;
+    let started = Instant::now();
+    let mut first_audio_ms = None;
     let mut prompts = Vec::new();
     if let Some(url) = &step.message_url {
         prompts.push(prompt::url(cfg, url)?);
@@ -221,6 +235,7 @@ fn run_step<R: BufRead, W: Write>(
     }
     for p in &prompts {
         let path = p.to_str().unwrap_or_default();
+        first_audio_ms.get_or_insert(started.elapsed().as_millis() as u64);
         if let Some(d) = agi.stream_file(path, &step.exit_digits)? {
             interrupted = Some(d);
             break;
@@ -232,6 +247,10 @@ fn run_step<R: BufRead, W: Write>(
         mp3_url: None,
         text: None,
         alternatives: Vec::new(),
+        speech_end: None,
+        endpointed_ms: None,
+        transcribed_ms: None,
+        first_audio_ms,
     };
     if let Some(d) = interrupted {
         answer.end = "exit-digit";

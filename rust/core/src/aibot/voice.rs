@@ -98,6 +98,12 @@ pub fn listen<R: BufRead, W: Write>(
         }
     };
     tracing::info!(id = call.id, step = n, dropped, ?end, "answer endpointed");
+    if let Event::SpeechEnded { end: last, at } = end {
+        // The caller stopped `at - last` samples before the decision, which was just now.
+        let since_end = Duration::from_secs_f64(at.saturating_sub(last) as f64 / rate as f64);
+        answer.speech_end = Instant::now().checked_sub(since_end);
+        answer.endpointed_ms = Some(since_end.as_millis() as u64);
+    }
     answer.end = match end {
         Event::NoSpeech { .. } => "timeout",
         Event::MaxLength { .. } => "max-length",
@@ -113,6 +119,7 @@ pub fn listen<R: BufRead, W: Write>(
             Ok(alts) => {
                 answer.text = alts.first().map(|a| a.transcript.clone());
                 answer.alternatives = alts;
+                answer.transcribed_ms = answer.speech_end.map(|t| t.elapsed().as_millis() as u64);
             }
             // A transcription failure is reported to the webhook as no text, not as a dead call.
             Err(e) => tracing::warn!(id = call.id, step = n, error = %e, "speech-to-text failed"),
