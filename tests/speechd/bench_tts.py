@@ -49,7 +49,8 @@ def telephone(pcm, rate, tmp):
     dst = os.path.join(tmp, "ulaw.wav")
     with open(src, "wb") as f:
         f.write(svc.wav_bytes(pcm, rate))
-    subprocess.run(["sox", src, "-r", "8000", "-c", "1", "-e", "mu-law", dst], check=True)
+    # -D: no dither, as a G.711 encoder in Asterisk (and repeatable numbers)
+    subprocess.run(["sox", "-D", src, "-r", "8000", "-c", "1", "-e", "mu-law", dst], check=True)
     with open(dst, "rb") as f:
         return f.read()
 

@@ -34,9 +34,9 @@ def wav_info(data):
 def telephone(wav):
     """WAV bytes -> 8 kHz mu-law WAV (sox), with the 0.2 s / 0.3 s of silence around it that a
     caller's line has (Whisper drops a last word that ends right at the end of the clip)."""
-    return subprocess.run(["sox", "-t", "wav", "-", "-t", "wav", "-r", "8000", "-c", "1", "-e",
-                           "mu-law", "-", "pad", "0.2", "0.3"], input=wav, capture_output=True,
-                          check=True).stdout
+    return subprocess.run(["sox", "-D", "-t", "wav", "-", "-t", "wav", "-r", "8000", "-c", "1",
+                           "-e", "mu-law", "-", "pad", "0.2", "0.3"], input=wav,
+                          capture_output=True, check=True).stdout
 
 
 def heard(svc, audio, language):
@@ -134,7 +134,9 @@ def test_output_at_engine_rate_or_asked_rate(speechd):
         status, headers, wav8 = speak(speechd, input="Press one to confirm.", model=engine,
                                       response_format="wav", sample_rate=8000)
         assert status == 200 and wav_info(wav8)[0] == 8000
-        assert abs(wav_info(wav8)[3] / 8000 - frames / rate) < 0.05
+        # the same audio, resampled (piper samples its phoneme durations: within 25 %)
+        tolerance = 0.25 * frames / rate if engine == "piper" else 0.05
+        assert abs(wav_info(wav8)[3] / 8000 - frames / rate) < tolerance, engine
 
 
 def test_formats(speechd):

@@ -184,7 +184,7 @@ cmd_start() {
   sd_ready || { tail -20 "$SD_LOG" >&2; die "speechd did not become ready in 60s (log: $SD_LOG)"; }
   pid=$(cat "$SD_PID")
   say "speechd: started in $(elapsed "$t0") (pid $pid, $SD_URL, models: $(sd_health |
-    "$SPEECH_VENV/bin/python" -c 'import json,sys; h=json.load(sys.stdin); print(", ".join("%s %.1fs" % (n, d["load_ms"] / 1000) for n, d in sorted(h["model_details"].items())))'))"
+    "$SPEECH_VENV/bin/python" -c 'import json,sys; h=json.load(sys.stdin); t=(h.get("tts") or {}).get("engines", {}); print(", ".join("%s %.1fs" % (n, d["load_ms"] / 1000) for n, d in sorted(h["model_details"].items())) + "; tts: " + (", ".join(n + (" %.1fs" % (e["load_ms"] / 1000) if e.get("load_ms") else "") for n, e in t.items() if e["available"]) or "none"))'))"
 }
 
 cmd_stop() {
