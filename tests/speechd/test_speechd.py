@@ -264,7 +264,9 @@ def test_stack_script_start_status_stop(tmp_path):
     """tests/stack/speechd.sh on a private port and folder: start, idempotent start, status,
     stop; afterwards a client gets connection refused (calls then go to the fallback)."""
     port = free_port()
-    env = dict(os.environ, SPEECHD_PORT=str(port), SPEECHD_DIR=str(tmp_path), SPEECHD_USER="-")
+    # only the model this test uses (the script, not the models, is under test: keeps it quick)
+    env = dict(os.environ, SPEECHD_PORT=str(port), SPEECHD_DIR=str(tmp_path), SPEECHD_USER="-",
+               SPEECHD_ARGS="--preload whisper-tiny.en")
     script = os.path.join(speechlib.REPO, "tests", "stack", "speechd.sh")
 
     def run(cmd):
