@@ -4,9 +4,10 @@
  * API Call: the module's BMO class.
  *
  * The call logic lives in the Rust extension (functions Apicall\...). This class
- * installs the module (token, URL secret, public folder), holds its settings in the
- * kvstore (table kvstore_FreePBX_modules_Apicall), builds the configuration array the
- * extension takes, writes the module's dialplan and renders the admin page.
+ * installs the module (secrets, public folder, the extension into PHP when it runs as
+ * root), holds its settings in the kvstore (table kvstore_FreePBX_modules_Apicall),
+ * builds the configuration array the extension takes, writes the module's dialplan,
+ * renders the admin page and answers the fwconsole commands (Console/).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -33,21 +34,56 @@ class Apicall extends \FreePBX_Helpers implements \BMO
     /** The module's AGI script (agi-bin/, copied to ASTAGIDIR by fwconsole reload). */
     public const AGI_SCRIPT = 'apicall.php';
 
-    /** Settings (kvstore keys) and their defaults. */
+    /** Settings (kvstore keys) and their defaults: the table of contract-next.md. */
     public const SETTING_DEFAULTS = [
         'dial_context' => 'from-internal',
         'default_language' => 'it',
         'default_callerid' => '999',
+        'default_voice' => '',
         // Base URL of the public folder as clients reach it; '' = derived from each web request.
         'public_url' => '',
         'answer_url_lifetime' => '86400',
         'answer_retention_days' => '7',
         'webhook_timeout' => '5',
         'webhook_connect_timeout' => '2',
+        'tts_provider' => 'local',
         'stt_provider' => 'local',
         'stt_url' => 'http://127.0.0.1:8765',
         'stt_model' => 'whisper-tiny.en',
+        'google_credentials_file' => '/home/asterisk/google-auth.json',
+        'google_stt_url' => 'https://speech.googleapis.com/v1/speech:recognize',
+        'google_tts_url' => 'https://texttospeech.googleapis.com/v1/text:synthesize',
+        'google_token_url' => 'https://oauth2.googleapis.com/token',
+        'openai_base_url' => 'https://api.openai.com',
+        'openai_api_key' => '',
+        'openai_tts_model' => 'tts-1',
+        'openai_tts_voice' => 'alloy',
+        'openai_stt_model' => 'whisper-1',
+        // HMAC-SHA256 key of the webhook signatures; 64 hex characters created by install().
+        'webhook_secret' => '',
+        'webhook_retries' => '8',
+        'webhook_fallback_url' => '',
+        'status_event_ttl_hours' => '48',
+        'max_concurrent_calls' => '50',
+        'token_failures_per_minute' => '10',
+        'ip_allowlist' => '',
+        'allowed_hosts' => '',
     ];
+
+    /** Secrets install() creates (64 hex characters) when they are missing or malformed. */
+    public const GENERATED_SECRETS = ['token', 'url_secret', 'webhook_secret'];
+
+    /** What Backup.php carries besides the settings. */
+    public const BACKUP_SECRETS = ['token', 'url_secret'];
+
+    /** The extension as PHP loads it: <extension_dir>/apicall.so, mods-available/apicall.ini. */
+    public const EXTENSION = 'apicall';
+
+    /** The extension this copy of the module ships (release tarball), relative to the module. */
+    public const SHIPPED_EXTENSION = 'ext/apicall.so';
+
+    /** The one command an admin runs as root to enable the shipped extension. */
+    public const ENABLE_COMMAND = 'fwconsole apicall:enable';
 
     public $FreePBX;
 
@@ -62,27 +98,46 @@ class Apicall extends \FreePBX_Helpers implements \BMO
     // ------------------------------------------------------------------ install
 
     /**
-     * Creates the token and the URL secret once (each 64 hex characters) and the public
-     * folder. Safe to run again (upgrade): existing secrets are kept.
+     * Creates the token, the URL secret and the webhook secret once (64 hex characters
+     * each), publishes the entry points in $AMPWEBROOT/apicall/ and enables the shipped
+     * extension in PHP when this runs as root (else says the one command to run). Safe to
+     * run again (upgrade): existing secrets are kept.
      */
     public function install(): void
     {
-        foreach (['token', 'url_secret'] as $key) {
+        foreach (self::GENERATED_SECRETS as $key) {
             $value = $this->getConfig($key);
-            if (!is_string($value) || !preg_match('/^[0-9a-f]{64}$/', $value)) {
+            $ok = is_string($value) && ($key === 'webhook_secret' ? $value !== '' : preg_match('/^[0-9a-f]{64}$/D', $value));
+            if (!$ok) {
                 $this->setConfig($key, self::newToken());
             }
         }
         $this->installPublicFolder();
+        foreach ($this->installExtension() as $line) {
+            self::say($line);
+        }
+        // FreePBX's job runner delivers the outbox's due status events every minute.
+        $this->FreePBX->Job->addClass('apicall', 'outbox', 'FreePBX\\modules\\Apicall\\Job', '* * * * *', 55);
     }
 
-    /** Removes the public folder and everything the module keeps in its kvstore (secrets included). */
+    /**
+     * Removes what install() made: the public folder, the secrets and settings (the
+     * kvstore), the extension from PHP when this runs as root (else says how), and the
+     * speech cache. FreePBX drops the module.xml tables. Recorded answers in
+     * ASTSPOOLDIR/apicall stay, as FreePBX keeps call recordings.
+     */
     public function uninstall(): void
     {
         $this->removePublicFolder();
-        $this->delConfig('token');
-        $this->delConfig('url_secret');
+        foreach (self::GENERATED_SECRETS as $key) {
+            $this->delConfig($key);
+        }
         $this->deleteAll();
+        $this->FreePBX->Job->removeAllByModule('apicall');
+        foreach ($this->removeExtension() as $line) {
+            self::say($line);
+        }
+        self::removeTree(rtrim($this->amp('ASTVARLIBDIR', '/var/lib/asterisk'), '/') . '/sounds/apicall');
     }
 
     /** Required by the BMO interface; backups go through Backup.php/Restore.php. */
@@ -93,6 +148,54 @@ class Apicall extends \FreePBX_Helpers implements \BMO
     /** Required by the BMO interface; backups go through Backup.php/Restore.php. */
     public function restore($backup)
     {
+    }
+
+    /** What Backup.php saves: every stored setting plus the token and the URL secret. */
+    public function backupSettings(): array
+    {
+        $out = [];
+        foreach (array_merge(array_keys(self::SETTING_DEFAULTS), self::BACKUP_SECRETS) as $key) {
+            $value = $this->getConfig($key);
+            if (is_string($value) || is_int($value)) {
+                $out[$key] = (string) $value;
+            }
+        }
+        return $out;
+    }
+
+    /**
+     * Restore.php: stores the known keys of a backup (others are ignored). Secrets
+     * that are not 64 hex characters are skipped; returns the keys restored.
+     */
+    public function restoreSettings(array $saved): array
+    {
+        $done = [];
+        foreach ($saved as $key => $value) {
+            if (!is_string($key) || !(is_string($value) || is_int($value))) {
+                continue;
+            }
+            $value = (string) $value;
+            if (in_array($key, self::BACKUP_SECRETS, true)) {
+                if (!preg_match('/^[0-9a-f]{64}$/D', $value)) {
+                    continue;
+                }
+            } elseif (!array_key_exists($key, self::SETTING_DEFAULTS)) {
+                continue;
+            }
+            $this->setConfig($key, $value);
+            $done[] = $key;
+        }
+        return $done;
+    }
+
+    /** Prints a line of an install or uninstall the way FreePBX modules do (out()). */
+    private static function say(string $line): void
+    {
+        if (function_exists('out')) {
+            out($line);
+        } else {
+            echo $line, "\n";
+        }
     }
 
     /** 64 lowercase hex characters (256 random bits). */
@@ -116,6 +219,25 @@ class Apicall extends \FreePBX_Helpers implements \BMO
     {
         $secret = $this->getConfig('url_secret');
         return is_string($secret) ? $secret : '';
+    }
+
+    /**
+     * Replaces the API token with a new one and returns it. The old token stops working
+     * at once: the extension reads the token from the database on every request.
+     */
+    public function regenerateToken(): string
+    {
+        $token = self::newToken();
+        $this->setConfig('token', $token);
+        return $token;
+    }
+
+    /** Replaces the webhook signing secret with a new one (64 hex) and returns it. */
+    public function regenerateWebhookSecret(): string
+    {
+        $secret = self::newToken();
+        $this->setConfig('webhook_secret', $secret);
+        return $secret;
     }
 
     /** $AMPWEBROOT/apicall */
@@ -202,6 +324,288 @@ class Apicall extends \FreePBX_Helpers implements \BMO
         return is_file($inWebroot . '/Apicall.class.php') ? $inWebroot : __DIR__;
     }
 
+    // ---------------------------------------------------------------- extension
+
+    /**
+     * Where the extension goes on the system. Debian's PHP 8.2: the .so in PHP's
+     * extension directory, mods-available/apicall.ini enabled (phpenmod) for Apache and
+     * the CLI, Apache restarted (a graceful reload would dlclose/dlopen a loaded Rust
+     * library). The test suite points these at scratch folders.
+     */
+    protected function systemPaths(): array
+    {
+        $ver = PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION;
+        return [
+            'extension_dir' => (string) PHP_EXTENSION_DIR,
+            'php_etc' => "/etc/php/$ver",
+            'php_version' => $ver,
+            'sapis' => ['apache2', 'cli'],
+            'enmod' => is_executable('/usr/sbin/phpenmod') ? '/usr/sbin/phpenmod' : '',
+            'dismod' => is_executable('/usr/sbin/phpdismod') ? '/usr/sbin/phpdismod' : '',
+            'restart_web' => ['/usr/bin/systemctl', 'try-restart', 'apache2'],
+        ];
+    }
+
+    /** Whether this process may change the system's PHP (it runs as root). */
+    protected function canManageSystem(): bool
+    {
+        return function_exists('posix_geteuid') && posix_geteuid() === 0;
+    }
+
+    /** The extension this copy of the module ships (release tarball), or null. */
+    public function shippedExtension(): ?string
+    {
+        $so = __DIR__ . '/' . self::SHIPPED_EXTENSION;
+        return is_file($so) ? $so : null;
+    }
+
+    /** The PHP CLI binary used to probe whether an extension loads. */
+    public static function phpCli(): string
+    {
+        if (PHP_SAPI === 'cli' && PHP_BINARY !== '') {
+            return PHP_BINARY;
+        }
+        foreach ([PHP_BINDIR . '/php' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION, PHP_BINDIR . '/php', '/usr/bin/php'] as $php) {
+            if (is_executable($php)) {
+                return $php;
+            }
+        }
+        return 'php';
+    }
+
+    /**
+     * install(): enables the shipped extension when this runs as root, else says the one
+     * command to run. Returns the lines to show.
+     */
+    private function installExtension(): array
+    {
+        $shipped = $this->shippedExtension();
+        if ($shipped === null) {
+            $loaded = $this->loadedExtensionVersion();
+            if ($loaded !== null) {
+                return [sprintf(_('API Call: PHP extension %s loaded.'), $loaded)];
+            }
+            return [_('API Call: this copy of the module ships no PHP extension (ext/apicall.so) and none is loaded: install the release tarball, or build it (cargo build --release -p apicall-php).')];
+        }
+        if (!$this->canManageSystem()) {
+            if ($this->extensionCurrent()) {
+                return [_('API Call: the PHP extension is installed and enabled.')];
+            }
+            return [sprintf(_('API Call: the PHP extension could not be enabled: this install does not run as root. As root, run: %s'), self::ENABLE_COMMAND)];
+        }
+        return $this->enableExtension()[1];
+    }
+
+    /** The installed extension is the shipped one and its ini is enabled for every SAPI. */
+    private function extensionCurrent(): bool
+    {
+        $sys = $this->systemPaths();
+        $shipped = $this->shippedExtension();
+        $installed = $sys['extension_dir'] . '/' . self::EXTENSION . '.so';
+        if ($shipped === null || !is_file($installed) || hash_file('sha256', $installed) !== hash_file('sha256', $shipped)) {
+            return false;
+        }
+        foreach ($sys['sapis'] as $sapi) {
+            if (!is_file($sys['php_etc'] . "/$sapi/conf.d/" . $this->iniLinkName())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private function iniLinkName(): string
+    {
+        return '30-' . self::EXTENSION . '.ini';
+    }
+
+    /**
+     * Installs the shipped extension into PHP (needs root): checks that it loads, copies
+     * it into PHP's extension directory, writes mods-available/apicall.ini, enables it for
+     * Apache and the CLI and restarts Apache when anything changed.
+     * Returns [ok, lines to show].
+     */
+    public function enableExtension(): array
+    {
+        $shipped = $this->shippedExtension();
+        if ($shipped === null) {
+            return [false, [_('API Call: this copy of the module ships no PHP extension (ext/apicall.so).')]];
+        }
+        if (!$this->canManageSystem()) {
+            return [false, [sprintf(_('API Call: enabling the PHP extension needs root. As root, run: %s'), self::ENABLE_COMMAND)]];
+        }
+        require_once __DIR__ . '/includes/probe.php';
+        [$loads, $detail] = \Apicall\Probe::extension(self::phpCli(), $shipped);
+        if (!$loads) {
+            $fix = \Apicall\Probe::fixFor($detail);
+            return [false, [sprintf(_('API Call: %s cannot be loaded: %s'), $shipped, $detail)
+                . ($fix !== '' ? ' ' . sprintf(_('Fix: %s'), $fix) : '')]];
+        }
+        $sys = $this->systemPaths();
+        $lines = [];
+        $changed = false;
+        try {
+            $target = $sys['extension_dir'] . '/' . self::EXTENSION . '.so';
+            if (!is_file($target) || hash_file('sha256', $target) !== hash_file('sha256', $shipped)) {
+                // A new inode (copy + rename): running PHP processes keep the old one mapped.
+                self::writeFileAtomic($target, (string) file_get_contents($shipped), 0644);
+                $lines[] = sprintf(_('API Call: PHP extension %s installed as %s'), $detail, $target);
+                $changed = true;
+            }
+            $ini = $sys['php_etc'] . '/mods-available/' . self::EXTENSION . '.ini';
+            $iniText = "; The apicall module's PHP extension (FreePBX module API Call).\n; priority=30\nextension="
+                . self::EXTENSION . ".so\n";
+            if (!is_file($ini) || file_get_contents($ini) !== $iniText) {
+                self::writeFileAtomic($ini, $iniText, 0644);
+                $changed = true;
+            }
+            foreach ($sys['sapis'] as $sapi) {
+                $link = $sys['php_etc'] . "/$sapi/conf.d/" . $this->iniLinkName();
+                if (is_file($link)) {
+                    continue;
+                }
+                if ($sys['enmod'] !== '') {
+                    [$code, $out] = \Apicall\Probe::run([$sys['enmod'], '-v', $sys['php_version'], '-s', $sapi, self::EXTENSION]);
+                    if ($code !== 0) {
+                        throw new \RuntimeException("phpenmod -s $sapi: " . trim($out));
+                    }
+                } elseif (!is_dir(dirname($link)) || !symlink('../../mods-available/' . self::EXTENSION . '.ini', $link)) {
+                    throw new \RuntimeException("cannot create $link");
+                }
+                $lines[] = sprintf(_('API Call: PHP extension enabled for %s'), $sapi);
+                $changed = true;
+            }
+        } catch (\Throwable $e) {
+            return [false, array_merge($lines, [sprintf(_('API Call: enabling the PHP extension failed: %s'), $e->getMessage())])];
+        }
+        if (!$changed) {
+            return [true, [sprintf(_('API Call: PHP extension %s is installed and enabled.'), $detail)]];
+        }
+        [$code, $out] = \Apicall\Probe::run($sys['restart_web']);
+        $lines[] = $code === 0
+            ? _('API Call: Apache restarted to load the extension.')
+            : sprintf(_('API Call: restarting Apache failed (%s); restart it to load the extension.'), trim($out));
+        return [$code === 0, $lines];
+    }
+
+    /**
+     * uninstall(): takes the extension out of PHP when this runs as root (and it is the
+     * module's: the ini file this module writes exists), else says how. Returns lines.
+     */
+    private function removeExtension(): array
+    {
+        $sys = $this->systemPaths();
+        $ini = $sys['php_etc'] . '/mods-available/' . self::EXTENSION . '.ini';
+        $so = $sys['extension_dir'] . '/' . self::EXTENSION . '.so';
+        if (!is_file($ini) && !is_file($so)) {
+            return [];
+        }
+        if (!$this->canManageSystem()) {
+            return [sprintf(
+                _('API Call: the PHP extension stays enabled: this uninstall does not run as root. As root, run: phpdismod -v %s apicall; rm -f %s %s; systemctl restart apache2'),
+                $sys['php_version'],
+                $ini,
+                $so
+            )];
+        }
+        foreach ($sys['sapis'] as $sapi) {
+            $link = $sys['php_etc'] . "/$sapi/conf.d/" . $this->iniLinkName();
+            if ($sys['dismod'] !== '') {
+                \Apicall\Probe::run([$sys['dismod'], '-v', $sys['php_version'], '-s', $sapi, self::EXTENSION]);
+            }
+            if (is_link($link) || is_file($link)) {
+                unlink($link);
+            }
+        }
+        foreach ([$ini, $so] as $file) {
+            if (is_file($file)) {
+                unlink($file);
+            }
+        }
+        \Apicall\Probe::run($sys['restart_web']);
+        return [_('API Call: PHP extension disabled and removed; Apache restarted.')];
+    }
+
+    /**
+     * The extension as the PHP running this code sees it: ['loaded', 'version',
+     * 'module_version', 'ok', 'reason', 'fix'] (reason and fix empty when ok).
+     */
+    public function extensionState(): array
+    {
+        require_once __DIR__ . '/includes/probe.php';
+        $state = ['loaded' => false, 'version' => '', 'module_version' => self::VERSION, 'ok' => false, 'reason' => '', 'fix' => ''];
+        $loaded = $this->loadedExtensionVersion();
+        if ($loaded !== null) {
+            $state['loaded'] = true;
+            $state['version'] = $loaded;
+            if ($state['version'] === self::VERSION) {
+                $state['ok'] = true;
+            } else {
+                $state['reason'] = sprintf(_('extension %s does not match module %s'), $state['version'], self::VERSION);
+                $state['fix'] = sprintf(_('as root: %s, then restart Apache'), self::ENABLE_COMMAND);
+            }
+            return $state;
+        }
+        $sys = $this->systemPaths();
+        $installed = $sys['extension_dir'] . '/' . self::EXTENSION . '.so';
+        $candidate = is_file($installed) ? $installed : $this->shippedExtension();
+        $sapi = ['apache2handler' => 'apache2', 'fpm-fcgi' => 'fpm'][PHP_SAPI] ?? PHP_SAPI;
+        if ($candidate === null) {
+            $state['reason'] = sprintf(_('not loaded: there is no %s'), $installed);
+            $state['fix'] = _('install the module from its release tarball (it ships the extension), then as root: ') . self::ENABLE_COMMAND;
+            return $state;
+        }
+        [$loads, $detail] = \Apicall\Probe::extension(self::phpCli(), $candidate);
+        if (!$loads) {
+            $state['reason'] = sprintf(_('not loaded: %s cannot be loaded: %s'), $candidate, $detail);
+            $fix = \Apicall\Probe::fixFor($detail);
+            $state['fix'] = $fix !== '' ? sprintf(_('as root: %s'), $fix) : sprintf(_('as root: %s'), self::ENABLE_COMMAND);
+        } elseif ($candidate !== $installed) {
+            $state['reason'] = sprintf(_('not loaded: not installed in %s'), $sys['extension_dir']);
+            $state['fix'] = sprintf(_('as root: %s'), self::ENABLE_COMMAND);
+        } elseif (!is_file($sys['php_etc'] . "/$sapi/conf.d/" . $this->iniLinkName())) {
+            $state['reason'] = sprintf(_('not loaded: not enabled for PHP %s (%s)'), $sapi, $sys['php_etc'] . "/$sapi/conf.d");
+            $state['fix'] = sprintf(_('as root: %s'), self::ENABLE_COMMAND);
+        } else {
+            $state['reason'] = _('not loaded: enabled, but this PHP started before it was enabled');
+            $state['fix'] = _('as root: systemctl restart apache2');
+        }
+        return $state;
+    }
+
+    /** The version of the extension loaded in this PHP, or null when it is not loaded. */
+    protected function loadedExtensionVersion(): ?string
+    {
+        return function_exists('Apicall\\version') ? (string) \Apicall\version() : null;
+    }
+
+    /** Writes a file through a temporary file and a rename (never half a file). */
+    private static function writeFileAtomic(string $path, string $data, int $mode): void
+    {
+        $tmp = dirname($path) . '/.' . basename($path) . '.tmp' . getmypid();
+        if (file_put_contents($tmp, $data) === false || !chmod($tmp, $mode) || !rename($tmp, $path)) {
+            @unlink($tmp);
+            throw new \RuntimeException("cannot write $path");
+        }
+    }
+
+    /** Removes a folder of the module and what it holds (symlinks are removed, not followed). */
+    private static function removeTree(string $path): void
+    {
+        if (is_link($path) || is_file($path)) {
+            unlink($path);
+            return;
+        }
+        if (!is_dir($path)) {
+            return;
+        }
+        foreach (scandir($path) ?: [] as $entry) {
+            if ($entry !== '.' && $entry !== '..') {
+                self::removeTree($path . '/' . $entry);
+            }
+        }
+        rmdir($path);
+    }
+
     // ----------------------------------------------------------------- settings
 
     public function getSetting(string $key): string
@@ -217,6 +621,34 @@ class Apicall extends \FreePBX_Helpers implements \BMO
             return self::SETTING_DEFAULTS[$key];
         }
         return $value;
+    }
+
+    /** Every setting with its current value (defaults filled in). */
+    public function getSettings(): array
+    {
+        $out = [];
+        foreach (array_keys(self::SETTING_DEFAULTS) as $key) {
+            $out[$key] = $this->getSetting($key);
+        }
+        return $out;
+    }
+
+    /**
+     * Validates $input (setting => string, e.g. the admin page's POST) and, when every
+     * value is valid, stores them all. Nothing is stored when one is invalid. An empty
+     * secret keeps the stored one. Returns the errors (setting => message).
+     */
+    public function saveSettings(array $input): array
+    {
+        require_once __DIR__ . '/includes/settings.php';
+        [$clean, $errors] = \Apicall\Settings::validate($input);
+        if ($errors !== []) {
+            return $errors;
+        }
+        foreach ($clean as $key => $value) {
+            $this->setConfig($key, $value);
+        }
+        return [];
     }
 
     public function getDialContext(): string
@@ -285,7 +717,8 @@ class Apicall extends \FreePBX_Helpers implements \BMO
      * tts_cache_dir, dial_context, default_language, default_callerid,
      * cdr_db_name, public_url, url_secret, answers_dir, answer_url_lifetime,
      * answer_retention_days, webhook_timeout, webhook_connect_timeout,
-     * stt_provider, stt_url, stt_model.
+     * stt_provider, stt_url, stt_model, then every other setting of
+     * SETTING_DEFAULTS under its own name (contract-next.md).
      */
     public function coreConfig(): array
     {
@@ -298,7 +731,7 @@ class Apicall extends \FreePBX_Helpers implements \BMO
             $socket = (string) ini_get('pdo_mysql.default_socket');
         }
         $spool = rtrim($this->amp('ASTSPOOLDIR', '/var/spool/asterisk'), '/');
-        return [
+        $config = [
             'db_host' => $host,
             'db_port' => (string) ($conf['AMPDBPORT'] ?? '3306'),
             'db_user' => (string) ($conf['AMPDBUSER'] ?? ''),
@@ -322,6 +755,12 @@ class Apicall extends \FreePBX_Helpers implements \BMO
             'stt_url' => $this->getSetting('stt_url'),
             'stt_model' => $this->getSetting('stt_model'),
         ];
+        foreach (array_keys(self::SETTING_DEFAULTS) as $key) {
+            if (!array_key_exists($key, $config)) {
+                $config[$key] = $this->getSetting($key);
+            }
+        }
+        return $config;
     }
 
     /** An Advanced Setting (FreePBX::Config()), else $amp_conf, else $default. */
@@ -397,32 +836,256 @@ class Apicall extends \FreePBX_Helpers implements \BMO
         return \Apicall\Agi\run($config, $command);
     }
 
-    // -------------------------------------------------------------------- pages
+    // ------------------------------------------------------------ calls, status
 
-    public function doConfigPageInit($page)
+    /**
+     * The latest calls of apicall_calls, newest first: id, created, kind, tocall, status,
+     * outcome, attempts, duration (seconds answered, or null), last_webhook.
+     */
+    public function recentCalls(int $limit = 20): array
     {
+        $sql = 'SELECT `id`, `created`, `kind`, `tocall`, `status`, `outcome`, `attempts`, `answered_at`, `ended_at`, `last_webhook`,'
+            . ' TIMESTAMPDIFF(SECOND, `answered_at`, `ended_at`) AS `duration`'
+            . ' FROM `apicall_calls` ORDER BY `created` DESC, `id` LIMIT ' . max(1, min(500, $limit));
+        $rows = $this->FreePBX->Database->query($sql)->fetchAll(\PDO::FETCH_ASSOC);
+        foreach ($rows as &$row) {
+            $row['duration'] = $row['duration'] === null ? null : (int) $row['duration'];
+            $row['attempts'] = (int) $row['attempts'];
+        }
+        return $rows;
     }
 
+    /**
+     * Places a test call from the shell (fwconsole apicall:call) through the extension,
+     * as index.php would. Returns the extension's answer (id, status, ...).
+     */
+    public function placeTestCall(string $number, ?string $message, array $more = []): array
+    {
+        if (!function_exists('Apicall\\originate')) {
+            throw new \RuntimeException(_('the apicall PHP extension is not loaded in this PHP'));
+        }
+        $body = ['tocall' => $number] + ($message !== null ? ['message' => $message] : []) + $more;
+        return \Apicall\originate($this->coreConfig(), (string) json_encode($body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE));
+    }
+
+    /**
+     * Delivers the status events due in the outbox for at most $seconds (Job.php, fwconsole
+     * apicall:outbox). Returns the extension's summary (delivered, failed, expired, pending).
+     */
+    public function deliverOutbox(int $seconds): array
+    {
+        if (!function_exists('Apicall\\outbox_deliver')) {
+            throw new \RuntimeException(_('the apicall PHP extension is not loaded in this PHP'));
+        }
+        return \Apicall\outbox_deliver($this->coreConfig(), $seconds);
+    }
+
+    /**
+     * The checks of `fwconsole apicall:status`: a list of [name, ok, detail] for the
+     * extension, Asterisk (AMI login), the database, the public folder, the token, the
+     * local speech service and every configured speech provider.
+     */
+    public function statusReport(): array
+    {
+        require_once __DIR__ . '/includes/probe.php';
+        $checks = [];
+        $ext = $this->extensionState();
+        $checks[] = ['PHP extension', $ext['ok'], $ext['loaded']
+            ? sprintf('apicall %s loaded (module %s)', $ext['version'], self::VERSION) . ($ext['ok'] ? '' : ': ' . $ext['reason'] . '; fix: ' . $ext['fix'])
+            : $ext['reason'] . ($ext['fix'] !== '' ? '; fix: ' . $ext['fix'] : '')];
+
+        [$ok, $detail] = \Apicall\Probe::ami(
+            $this->amp('ASTMANAGERHOST', 'localhost'),
+            (int) $this->amp('ASTMANAGERPORT', '5038'),
+            $this->amp('AMPMGRUSER', 'admin'),
+            $this->amp('AMPMGRPASS', '')
+        );
+        $checks[] = ['Asterisk', $ok, $detail];
+
+        try {
+            $n = (int) $this->FreePBX->Database->query('SELECT COUNT(*) FROM `apicall_calls`')->fetchColumn();
+            $checks[] = ['Database', true, sprintf('%s: apicall_calls holds %d calls', $this->amp('AMPDBNAME', 'asterisk'), $n)];
+        } catch (\Throwable $e) {
+            $checks[] = ['Database', false, $e->getMessage()];
+        }
+
+        $dir = $this->publicDir();
+        $missing = array_filter(self::PUBLIC_FILES, static fn ($f) => !is_file("$dir/$f"));
+        $checks[] = ['Public folder', $missing === [], $missing === []
+            ? sprintf('%s publishes %s', $dir, implode(', ', self::PUBLIC_FILES))
+            : sprintf('%s lacks %s: reinstall the module', $dir, implode(', ', $missing))];
+
+        $token = $this->getToken();
+        $checks[] = ['Token', (bool) preg_match('/^[0-9a-f]{64}$/D', $token), $token !== ''
+            ? 'set (' . substr($token, 0, 4) . '...)' : 'missing: reinstall the module'];
+
+        $stt = $this->getSetting('stt_url');
+        [$speechOk, $detail] = \Apicall\Probe::http(rtrim($stt, '/') . '/health');
+        $checks[] = ['Speech service', $speechOk, $detail];
+
+        $providers = [];
+        foreach (['tts_provider' => 'text to speech', 'stt_provider' => 'speech to text'] as $key => $what) {
+            foreach (explode(',', $this->getSetting($key)) as $p) {
+                $providers[trim($p)][] = $what;
+            }
+        }
+        foreach ($providers as $p => $uses) {
+            [$ok, $detail] = $this->providerCheck($p, $speechOk);
+            $checks[] = ["Provider $p (" . implode(', ', $uses) . ')', $ok, $detail];
+        }
+        return $checks;
+    }
+
+    /** Configuration check of one speech provider (no request is sent to a cloud). */
+    private function providerCheck(string $provider, bool $speechServiceOk): array
+    {
+        switch ($provider) {
+            case 'local':
+                return [$speechServiceOk, $speechServiceOk
+                    ? 'the local speech service answers at ' . $this->getSetting('stt_url')
+                    : 'the local speech service does not answer at ' . $this->getSetting('stt_url')];
+            case 'google':
+                return \Apicall\Probe::googleCredentials($this->getSetting('google_credentials_file'));
+            case 'openai':
+                $base = $this->getSetting('openai_base_url');
+                $key = $this->getSetting('openai_api_key');
+                if ($key === '' && parse_url($base, PHP_URL_HOST) === 'api.openai.com') {
+                    return [false, "openai_api_key is empty ($base needs one)"];
+                }
+                return [true, $base . ($key !== '' ? ', API key set' : ', no API key')];
+        }
+        return [false, "unknown provider '$provider'"];
+    }
+
+    // -------------------------------------------------------------------- pages
+
+    /** Outcome of the page's last POST: ['ok' => messages, 'errors' => setting => message, 'input' => values]. */
+    private array $pageResult = ['ok' => [], 'errors' => [], 'input' => []];
+
+    /**
+     * config.php?display=apicall runs this before the page: handles the page's POSTs
+     * (save the settings, regenerate the token or the webhook secret).
+     */
+    public function doConfigPageInit($page)
+    {
+        if ($page !== 'apicall' || strtoupper((string) ($_SERVER['REQUEST_METHOD'] ?? '')) !== 'POST') {
+            return;
+        }
+        switch ((string) $this->getReq('action', '')) {
+            case 'regenerate_token':
+                $this->regenerateToken();
+                $this->pageResult['ok'][] = _('A new token was created. The old token no longer works.');
+                break;
+            case 'regenerate_webhook_secret':
+                $this->regenerateWebhookSecret();
+                $this->pageResult['ok'][] = _('A new webhook signing secret was created.');
+                break;
+            case 'save':
+                require_once __DIR__ . '/includes/settings.php';
+                $input = [];
+                foreach (array_keys(self::SETTING_DEFAULTS) as $key) {
+                    if (isset($_POST[$key])) {
+                        $input[$key] = $_POST[$key];
+                    }
+                }
+                if (isset($_POST['clear_openai_api_key'])) {
+                    unset($input['openai_api_key']);
+                }
+                $errors = $this->saveSettings($input);
+                if ($errors === [] && isset($_POST['clear_openai_api_key'])) {
+                    $this->delConfig('openai_api_key');
+                }
+                if ($errors === []) {
+                    $this->pageResult['ok'][] = _('Settings saved.');
+                } else {
+                    $this->pageResult['errors'] = $errors;
+                    $this->pageResult['input'] = array_diff_key($input, array_flip(\Apicall\Settings::SECRETS));
+                }
+                break;
+        }
+    }
+
+    /** The action bar of the page: Submit and Reset for the settings form. */
     public function getActionBar($request)
     {
-        return [];
+        if (($request['display'] ?? '') !== 'apicall') {
+            return [];
+        }
+        return [
+            'submit' => ['name' => 'submit', 'id' => 'submit', 'value' => _('Submit')],
+            'reset' => ['name' => 'reset', 'id' => 'reset', 'value' => _('Reset')],
+        ];
+    }
+
+    /** The right navigation: links to the page's sections. */
+    public function getRightNav($request)
+    {
+        if (($request['display'] ?? '') !== 'apicall') {
+            return '';
+        }
+        $html = load_view(__DIR__ . '/views/rnav.php', ['sections' => $this->pageSections()]);
+        return is_string($html) ? $html : '';
+    }
+
+    /** Anchor => title of the page's sections. */
+    private function pageSections(): array
+    {
+        require_once __DIR__ . '/includes/settings.php';
+        $out = ['apicall-api' => _('Token and API'), 'apicall-extension' => _('PHP extension')];
+        foreach (\Apicall\Settings::groups() as $id => [$title]) {
+            $out["apicall-settings-$id"] = $title;
+        }
+        $out['apicall-calls'] = _('Recent calls');
+        return $out;
+    }
+
+    /** Ajax commands of the page (authenticated admin sessions only). */
+    public function ajaxRequest($req, &$setting)
+    {
+        return in_array($req, ['reveal_webhook_secret', 'recent_calls'], true);
+    }
+
+    public function ajaxHandler()
+    {
+        switch ((string) ($_REQUEST['command'] ?? '')) {
+            case 'reveal_webhook_secret':
+                return ['status' => true, 'value' => $this->getSetting('webhook_secret')];
+            case 'recent_calls':
+                return ['status' => true, 'calls' => $this->recentCalls()];
+        }
+        return ['status' => false, 'message' => 'unknown command'];
     }
 
     public function showPage(): string
     {
+        require_once __DIR__ . '/includes/settings.php';
         $base = $this->publicUrl();
-        $settings = [];
-        foreach (array_keys(self::SETTING_DEFAULTS) as $key) {
-            $settings[$key] = $this->getSetting($key);
+        $settings = $this->getSettings();
+        foreach (\Apicall\Settings::SECRETS as $key) {
+            $settings[$key] = \Apicall\Settings::mask($settings[$key]);
+        }
+        try {
+            $calls = $this->recentCalls();
+            $callsError = '';
+        } catch (\Throwable $e) {
+            $calls = [];
+            $callsError = $e->getMessage();
         }
         $html = load_view(__DIR__ . '/views/main.php', [
             'token' => $this->getToken(),
             'endpoint' => $base . '/index.php',
             'aibotEndpoint' => $base . '/aibot.php',
             'cdrEndpoint' => $base . '/cdr.php',
-            'settings' => $settings,
+            'settings' => array_merge($settings, $this->pageResult['input']),
+            'groups' => \Apicall\Settings::groups(),
+            'secrets' => \Apicall\Settings::SECRETS,
+            'defaults' => self::SETTING_DEFAULTS,
+            'messages' => $this->pageResult['ok'],
+            'errors' => $this->pageResult['errors'],
+            'extension' => $this->extensionState(),
+            'calls' => $calls,
+            'callsError' => $callsError,
             'version' => self::VERSION,
-            'extensionVersion' => function_exists('Apicall\\version') ? \Apicall\version() : '',
         ]);
         return is_string($html) ? $html : '';
     }

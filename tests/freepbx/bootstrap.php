@@ -16,7 +16,8 @@
  *
  * It builds the BMO object, which connects to MariaDB at once: when the database is
  * unreachable the bootstrap throws (die_freepbx), as FreePBX 17 does.
- * Afterwards: FreePBX::create(), FreePBX::Database(), FreePBX::Config()->get(),
+ * Afterwards: FreePBX::create(), FreePBX::Database(), FreePBX::Config()->get(), the
+ * autoloader of module classes (FreePBX\modules\<Module>\<Name> from <Name>.php),
  * FreePBX::<Module>() for active modules, $amp_conf (settings + bootstrap values),
  * load_view()/show_view(), the dialplan classes, FREEPBX_IS_AUTH.
  *
@@ -65,6 +66,20 @@ require_once __DIR__ . '/lib/BMO.php';
 require_once __DIR__ . '/lib/FreePBX.php';
 require_once __DIR__ . '/lib/Libraries.php';
 require_once __DIR__ . '/lib/extensions.php';
+require_once __DIR__ . '/lib/TaskInterface.php';
+
+// Like FreePBX's autoloader: FreePBX\modules\<Module>\<Name> is the file <Name>.php of the
+// module (Backup.php, Restore.php, Job.php, ...), sub-namespaces being folders.
+spl_autoload_register(static function (string $class): void {
+    if (!preg_match('/^FreePBX\\\\modules\\\\([A-Za-z0-9_]+)\\\\([A-Za-z0-9_\\\\]+)$/D', $class, $m)) {
+        return;
+    }
+    $file = rtrim((string) ($GLOBALS['amp_conf']['AMPWEBROOT'] ?? ''), '/') . '/admin/modules/' . strtolower($m[1])
+        . '/' . str_replace('\\', '/', $m[2]) . '.php';
+    if (is_file($file)) {
+        require_once $file;
+    }
+});
 
 if ($bootstrap_settings['freepbx_error_handler']) {
     // FreePBX registers Whoops here: an uncaught exception becomes an error page.

@@ -36,50 +36,6 @@ function agi_env(array $extra): array
     return $env;
 }
 
-/**
- * Runs $cmd with stdin at EOF (as after Asterisk's AGI environment) and returns
- * [exit status, stdout, stderr].
- *
- * @param string[] $cmd
- */
-function run_cmd(array $cmd, array $env, float $timeout = 30.0): array
-{
-    $p = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, repo(), $env);
-    if (!is_resource($p)) {
-        fail('cannot start ' . implode(' ', $cmd));
-    }
-    stream_set_blocking($pipes[1], false);
-    stream_set_blocking($pipes[2], false);
-    $out = $err = '';
-    $deadline = microtime(true) + $timeout;
-    while (true) {
-        $read = [$pipes[1], $pipes[2]];
-        $w = $e = null;
-        if (@stream_select($read, $w, $e, 0, 200000) === false) {
-            break;
-        }
-        foreach ($read as $r) {
-            $chunk = (string) fread($r, 65536);
-            if ($r === $pipes[1]) {
-                $out .= $chunk;
-            } else {
-                $err .= $chunk;
-            }
-        }
-        if (feof($pipes[1]) && feof($pipes[2])) {
-            break;
-        }
-        if (microtime(true) > $deadline) {
-            proc_terminate($p, 9);
-            fail('timed out: ' . implode(' ', $cmd) . "\nstdout: $out\nstderr: $err");
-        }
-    }
-    fclose($pipes[1]);
-    fclose($pipes[2]);
-    $code = proc_close($p);
-    return [$code, $out, $err];
-}
-
 /** Runs agi-bin/apicall.php with the PHP double of the extension. */
 function run_agi(array $args, array $env): array
 {
@@ -123,10 +79,6 @@ function require_fake_cli(): void
     }
 }
 
-const CONFIG_KEYS = ['db_host', 'db_port', 'db_user', 'db_pass', 'db_name', 'db_socket', 'spool_dir', 'tts_cache_dir',
-    'dial_context', 'default_language', 'default_callerid', 'cdr_db_name', 'public_url', 'url_secret', 'answers_dir',
-    'answer_url_lifetime', 'answer_retention_days', 'webhook_timeout', 'webhook_connect_timeout', 'stt_provider',
-    'stt_url', 'stt_model'];
 
 // ------------------------------------------------------------------ the file
 

@@ -252,8 +252,29 @@ namespace ApicallTest {
             'stt_provider' => 'local',
             'stt_url' => 'http://127.0.0.1:8765',
             'stt_model' => 'whisper-tiny.en',
+            'default_voice' => '',
+            'tts_provider' => 'local',
+            'google_credentials_file' => '/home/asterisk/google-auth.json',
+            'google_stt_url' => 'https://speech.googleapis.com/v1/speech:recognize',
+            'google_tts_url' => 'https://texttospeech.googleapis.com/v1/text:synthesize',
+            'google_token_url' => 'https://oauth2.googleapis.com/token',
+            'openai_base_url' => 'https://api.openai.com',
+            'openai_api_key' => '',
+            'openai_tts_model' => 'tts-1',
+            'openai_tts_voice' => 'alloy',
+            'openai_stt_model' => 'whisper-1',
+            'webhook_secret' => module()->getSetting('webhook_secret'),
+            'webhook_retries' => '8',
+            'webhook_fallback_url' => '',
+            'status_event_ttl_hours' => '48',
+            'max_concurrent_calls' => '50',
+            'token_failures_per_minute' => '10',
+            'ip_allowlist' => '',
+            'allowed_hosts' => '',
         ], $cfg);
+        eq(CONFIG_KEYS, array_keys($cfg), 'the keys in the order the other tests expect');
         ok(preg_match('/^[0-9a-f]{64}$/', $cfg['url_secret']) === 1, 'url_secret present after install()');
+        ok(preg_match('/^[0-9a-f]{64}$/', $cfg['webhook_secret']) === 1, 'webhook_secret present after install()');
         foreach ($cfg as $k => $v) {
             ok(is_string($v), "$k is a string");
         }
@@ -295,26 +316,69 @@ namespace ApicallTest {
         eq('http://pbx/apicall', $f(['HTTP_HOST' => 'pbx']), 'no script name: default folder');
     });
 
-    test('[stack] the page shows the token and a working curl example', function (): void {
+    test('[stack] the page shows the token, the URLs and ready-to-paste curl examples', function (): void {
         $m = module();
         $m->install();
         $_SERVER['HTTP_HOST'] = 'pbx.example.com';
         $_SERVER['HTTPS'] = 'on';
         $html = $m->showPage();
-        contains(htmlspecialchars($m->getToken()), $html);
+        contains('value="' . $m->getToken() . '"', $html, 'token field');
         contains('https://pbx.example.com/apicall/index.php', $html);
         contains('https://pbx.example.com/apicall/aibot.php', $html);
         contains('https://pbx.example.com/apicall/cdr.php', $html);
-        contains('whisper-tiny.en', $html, 'aibot settings shown');
+        contains("curl -s &#039;https://pbx.example.com/apicall/index.php&#039; \\\n  -H &#039;token: " . $m->getToken() . '&#039;', $html, 'curl example for index.php');
+        contains('{&quot;tocall&quot;: &quot;200&quot;, &quot;message&quot;: &quot;Hello from API Call&quot;', $html);
+        contains("curl -s &#039;https://pbx.example.com/apicall/aibot.php&#039;", $html, 'curl example for aibot.php');
+        contains('&quot;PhoneNumber&quot;: &quot;200&quot;', $html);
+        contains('value="whisper-tiny.en"', $html, 'settings shown');
+        contains('value="from-internal"', $html);
         $m->setConfig('public_url', 'https://public.example.org/apicall');
         contains('https://public.example.org/apicall/aibot.php', $m->showPage(), 'the public_url setting wins');
         $m->delConfig('public_url');
-        contains('{&quot;tocall&quot;: &quot;200&quot;}', $html);
-        contains('from-internal', $html);
         $_SERVER['HTTP_HOST'] = '"><script>';
-        ok(strpos($m->showPage(), '<script>') === false, 'host header is not echoed raw');
-        eq([], $m->getActionBar(['display' => 'apicall']));
+        ok(strpos($m->showPage(), '"><script>') === false, 'host header is not echoed raw');
         unset($_SERVER['HTTP_HOST'], $_SERVER['HTTPS']);
+    });
+
+    test('[stack] the page offers every setting of contract-next.md, each with a label', function (): void {
+        $html = module()->showPage();
+        foreach (array_keys(TestApicall::SETTING_DEFAULTS) as $key) {
+            contains('name="' . $key . '"', $html, "input for $key");
+            contains('<label class="control-label" for="' . $key . '">', $html, "label for $key");
+        }
+        $fields = array_keys(\Apicall\Settings::fields());
+        $settings = array_keys(TestApicall::SETTING_DEFAULTS);
+        sort($fields);
+        sort($settings);
+        eq($settings, $fields, 'the page\'s fields are exactly the settings');
+        contains('<form class="fpbx-submit', $html, 'the settings form is the one the action bar submits');
+        contains('<input type="hidden" name="action" value="save">', $html);
+    });
+
+    test('[stack] secrets are never echoed back in full', function (): void {
+        $m = module();
+        $m->setConfig('openai_api_key', 'sk-test-0123456789abcdefWXYZ');
+        $secret = $m->getSetting('webhook_secret');
+        ok(strlen($secret) === 64, 'webhook secret installed');
+        $html = $m->showPage();
+        ok(strpos($html, 'sk-test-0123456789abcdefWXYZ') === false, 'API key not in the page');
+        ok(strpos($html, $secret) === false, 'webhook secret not in the page');
+        contains('WXYZ', $html, 'the last four characters identify the key');
+        contains('type="password" class="form-control apicall-mono" id="openai_api_key" name="openai_api_key" value=""', $html);
+        contains('type="password" class="form-control apicall-mono" id="webhook_secret" name="webhook_secret" value=""', $html);
+        // An empty secret field keeps the stored one; a new value replaces it.
+        eq([], $m->saveSettings(['openai_api_key' => '', 'webhook_secret' => '']));
+        eq('sk-test-0123456789abcdefWXYZ', $m->getSetting('openai_api_key'));
+        eq($secret, $m->getSetting('webhook_secret'));
+        // Revealing the webhook secret is an explicit ajax request of the admin session.
+        $setting = [];
+        eq(true, $m->ajaxRequest('reveal_webhook_secret', $setting));
+        eq(false, $m->ajaxRequest('anything_else', $setting));
+        ok(!isset($setting['authenticate']), 'the ajax commands need an authenticated session');
+        $_REQUEST['command'] = 'reveal_webhook_secret';
+        eq(['status' => true, 'value' => $secret], $m->ajaxHandler());
+        unset($_REQUEST['command']);
+        $m->delConfig('openai_api_key');
     });
 
     test('[stack] FreePBX::Apicall() loads the installed module through BMO', function (): void {
@@ -344,10 +408,11 @@ namespace ApicallTest {
         $mod = "$dir/www/admin/modules/apicalltoolstest";
         mkdir($mod);
         $xml = str_replace(
-            ['<rawname>apicall</rawname>', 'name="apicall_calls"'],
-            ['<rawname>apicalltoolstest</rawname>', 'name="apicalltoolstest_calls"'],
+            ['<rawname>apicall</rawname>', '<table name="apicall_'],
+            ['<rawname>apicalltoolstest</rawname>', '<table name="apicalltoolstest_'],
             (string) file_get_contents(repo() . '/module.xml')
         );
+        ok(strpos($xml, 'name="apicall_') === false, 'no table of the real module left in the copy');
         file_put_contents("$mod/module.xml", $xml);
         file_put_contents("$mod/Apicalltoolstest.class.php", '<?php
 namespace FreePBX\modules;
@@ -378,7 +443,9 @@ class Apicalltoolstest extends \FreePBX_Helpers implements \BMO {
         };
         $pdo = \FreePBX::Database();
         cleanup(static function () use ($pdo): void {
-            $pdo->query('DROP TABLE IF EXISTS `apicalltoolstest_calls`');
+            foreach (['calls', 'outbox', 'auth_failures', 'idempotency'] as $t) {
+                $pdo->query("DROP TABLE IF EXISTS `apicalltoolstest_$t`");
+            }
             $pdo->query('DROP TABLE IF EXISTS `kvstore_FreePBX_modules_Apicalltoolstest`');
             $pdo->query("DELETE FROM `modules` WHERE `modulename` = 'apicalltoolstest'");
         });

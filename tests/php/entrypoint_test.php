@@ -21,11 +21,6 @@ namespace ApicallTest;
 
 const JSON = ['Content-Type' => 'application/json'];
 
-/** The keys of the $config array (contract.md + contract-aibot.md), in coreConfig()'s order. */
-const CONFIG_KEYS = ['db_host', 'db_port', 'db_user', 'db_pass', 'db_name', 'db_socket', 'spool_dir', 'tts_cache_dir',
-    'dial_context', 'default_language', 'default_callerid', 'cdr_db_name', 'public_url', 'url_secret', 'answers_dir',
-    'answer_url_lifetime', 'answer_retention_days', 'webhook_timeout', 'webhook_connect_timeout', 'stt_provider',
-    'stt_url', 'stt_model'];
 
 /** Environment without the stack's extra ini dir: the extension is not loaded. */
 function bare_env(array $extra = []): array

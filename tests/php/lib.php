@@ -12,6 +12,19 @@ declare(strict_types=1);
 
 namespace ApicallTest;
 
+/**
+ * The keys of the $config array the extension gets, in coreConfig()'s order: contract.md
+ * and contract-aibot.md, then every other setting of contract-next.md's table.
+ */
+const CONFIG_KEYS = ['db_host', 'db_port', 'db_user', 'db_pass', 'db_name', 'db_socket', 'spool_dir', 'tts_cache_dir',
+    'dial_context', 'default_language', 'default_callerid', 'cdr_db_name', 'public_url', 'url_secret', 'answers_dir',
+    'answer_url_lifetime', 'answer_retention_days', 'webhook_timeout', 'webhook_connect_timeout', 'stt_provider',
+    'stt_url', 'stt_model',
+    'default_voice', 'tts_provider', 'google_credentials_file', 'google_stt_url', 'google_tts_url', 'google_token_url',
+    'openai_base_url', 'openai_api_key', 'openai_tts_model', 'openai_tts_voice', 'openai_stt_model', 'webhook_secret',
+    'webhook_retries', 'webhook_fallback_url', 'status_event_ttl_hours', 'max_concurrent_calls',
+    'token_failures_per_minute', 'ip_allowlist', 'allowed_hosts'];
+
 /** The module's public entry points (Apicall::PUBLIC_FILES), as $AMPWEBROOT/apicall holds them. */
 const PUBLIC_FILES = ['index.php', 'aibot.php', 'cdr.php', 'answer.php'];
 
@@ -437,3 +450,132 @@ function assert_error(array $res, int $status, string $code, ?string $field = nu
     eq($field, $json['error']['field'], 'error field');
     ok(is_string($json['error']['message']) && $json['error']['message'] !== '', 'error message present');
 }
+
+// ------------------------------------------------------- scratch installs
+
+/**
+ * A database of its own on the stack's MariaDB (created as the database superuser
+ * through the socket, so the tests must run as root, like `make test`), usable by the
+ * stack's DB user; dropped at the end of the process. For installing the module in
+ * isolation: its kvstore and tables never touch the running stack's.
+ */
+function scratch_database(): string
+{
+    $env = stack_env();
+    if (function_exists('posix_geteuid') && posix_geteuid() !== 0) {
+        skip('needs root (the database superuser logs in through the socket as root)');
+    }
+    try {
+        $root = new \PDO('mysql:unix_socket=' . $env['DB_SOCKET'], 'root', '', [\PDO::ATTR_ERRMODE => \PDO::ERRMODE_EXCEPTION]);
+    } catch (\PDOException $e) {
+        fail('STACK DATABASE UNREACHABLE as root: ' . $e->getMessage());
+    }
+    $name = 'apicall_t_' . bin2hex(random_bytes(5));
+    $root->exec("CREATE DATABASE `$name` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+    $user = $env['DB_USER'];
+    $root->exec("GRANT ALL PRIVILEGES ON `$name`.* TO '$user'@'localhost', '$user'@'127.0.0.1'");
+    cleanup(static function () use ($root, $name, $user): void {
+        $root->exec("REVOKE ALL PRIVILEGES ON `$name`.* FROM '$user'@'localhost', '$user'@'127.0.0.1'");
+        $root->exec("DROP DATABASE IF EXISTS `$name`");
+    });
+    return $name;
+}
+
+/**
+ * A FreePBX install of the module on a scratch web root and database (the stack's
+ * MariaDB, Asterisk and spool): returns ['dir', 'conf', 'db', 'webroot'] where
+ * $dir/www/admin/modules/apicall links to the repository and everything under $dir
+ * belongs to the asterisk user (FreePBX's files do).
+ */
+function scratch_install(array $overrides = []): array
+{
+    $db = scratch_database();
+    $dir = tmpdir('apicall-scratch');
+    foreach (['www/admin/modules', 'etc', 'agi', 'lib', 'log'] as $d) {
+        mkdir("$dir/$d", 0755, true);
+    }
+    symlink(repo(), "$dir/www/admin/modules/apicall");
+    $amp = array_merge(stack_amp_conf(), [
+        'AMPDBNAME' => $db,
+        'AMPWEBROOT' => "$dir/www",
+        'ASTETCDIR' => "$dir/etc",
+        'ASTAGIDIR' => "$dir/agi",
+        'ASTVARLIBDIR' => "$dir/lib",
+        'ASTLOGDIR' => "$dir/log",
+    ], $overrides);
+    $conf = write_conf($dir, $amp);
+    exec('chown -R asterisk:asterisk ' . escapeshellarg($dir));
+    chmod($dir, 0755);
+    return ['dir' => $dir, 'conf' => $conf, 'db' => $db, 'webroot' => "$dir/www"];
+}
+
+/**
+ * Runs $cmd as the asterisk user (who runs FreePBX's PHP, Asterisk and Apache) with
+ * the stack's environment plus $env; returns [exit status, stdout, stderr].
+ *
+ * @param string[] $cmd
+ */
+function run_as_asterisk(array $cmd, array $env = [], float $timeout = 60.0): array
+{
+    $stack = stack_env();
+    $vars = ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/tmp', 'LANG=C.UTF-8'];
+    foreach (['PHP_INI_SCAN_DIR', 'FREEPBX_CONF', 'ODBCSYSINI', 'ODBCINI'] as $k) {
+        if (array_key_exists($k, $env)) {
+            continue;
+        }
+        if (isset($stack[$k])) {
+            $vars[] = "$k=" . $stack[$k];
+        }
+    }
+    foreach ($env as $k => $v) {
+        if ($v !== null) {
+            $vars[] = "$k=$v";
+        }
+    }
+    return run_cmd(array_merge(['runuser', '-u', 'asterisk', '--', 'env', '-i'], $vars, $cmd), getenv(), $timeout, '/tmp');
+}
+
+/**
+ * Runs $cmd with stdin at EOF (as after Asterisk's AGI environment) and returns
+ * [exit status, stdout, stderr].
+ *
+ * @param string[] $cmd
+ */
+function run_cmd(array $cmd, array $env, float $timeout = 30.0, ?string $cwd = null): array
+{
+    $p = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, $cwd ?? repo(), $env);
+    if (!is_resource($p)) {
+        fail('cannot start ' . implode(' ', $cmd));
+    }
+    stream_set_blocking($pipes[1], false);
+    stream_set_blocking($pipes[2], false);
+    $out = $err = '';
+    $deadline = microtime(true) + $timeout;
+    while (true) {
+        $read = [$pipes[1], $pipes[2]];
+        $w = $e = null;
+        if (@stream_select($read, $w, $e, 0, 200000) === false) {
+            break;
+        }
+        foreach ($read as $r) {
+            $chunk = (string) fread($r, 65536);
+            if ($r === $pipes[1]) {
+                $out .= $chunk;
+            } else {
+                $err .= $chunk;
+            }
+        }
+        if (feof($pipes[1]) && feof($pipes[2])) {
+            break;
+        }
+        if (microtime(true) > $deadline) {
+            proc_terminate($p, 9);
+            fail('timed out: ' . implode(' ', $cmd) . "\nstdout: $out\nstderr: $err");
+        }
+    }
+    fclose($pipes[1]);
+    fclose($pipes[2]);
+    $code = proc_close($p);
+    return [$code, $out, $err];
+}
+

@@ -42,11 +42,9 @@ test('module.xml has the fields FreePBX 17 needs', function (): void {
     eq('8.2', (string) $x->depends->phpversion);
 });
 
-test('module.xml declares apicall_calls as contract-aibot says, with Doctrine types', function (): void {
-    $tables = module_xml()->database->table;
-    eq(1, count($tables), 'one table');
-    $t = $tables[0];
-    eq('apicall_calls', (string) $t['name']);
+/** The <field> attributes of a module.xml table, name => attributes (without name). */
+function table_fields(\SimpleXMLElement $t): array
+{
     $fields = [];
     foreach ($t->field as $f) {
         $attrs = [];
@@ -56,6 +54,16 @@ test('module.xml declares apicall_calls as contract-aibot says, with Doctrine ty
         $fields[$attrs['name']] = $attrs;
         unset($fields[$attrs['name']]['name']);
     }
+    return $fields;
+}
+
+test('module.xml declares apicall_calls as contract-aibot says, with Doctrine types', function (): void {
+    $tables = [];
+    foreach (module_xml()->database->table as $t) {
+        $tables[(string) $t['name']] = $t;
+    }
+    eq(['apicall_calls', 'apicall_outbox', 'apicall_auth_failures', 'apicall_idempotency'], array_keys($tables), 'the module\'s tables');
+    $t = $tables['apicall_calls'];
     eq([
         'id' => ['type' => 'string', 'length' => '32', 'fixed' => 'true', 'primarykey' => 'true'],
         'created' => ['type' => 'datetime'],
@@ -73,8 +81,51 @@ test('module.xml declares apicall_calls as contract-aibot says, with Doctrine ty
         'ended_at' => ['type' => 'datetime', 'notnull' => 'false'],
         'status_sent_at' => ['type' => 'datetime', 'notnull' => 'false'],
         'last_webhook' => ['type' => 'string', 'length' => '255', 'notnull' => 'false'],
-    ], $fields);
+    ], table_fields($t));
     eq('created', (string) $t->key[0]['name'], 'index on created (retention clean-up)');
+});
+
+test('module.xml declares the reliability tables the core uses (outbox, auth failures, idempotency)', function (): void {
+    $tables = [];
+    foreach (module_xml()->database->table as $t) {
+        $tables[(string) $t['name']] = table_fields($t);
+    }
+    eq(['event_id', 'call_id', 'url', 'fallback_url', 'headers', 'body', 'created', 'next_attempt_at', 'attempts', 'last_error', 'delivered_at', 'expires_at'],
+        array_keys($tables['apicall_outbox']));
+    eq('true', $tables['apicall_outbox']['event_id']['primarykey'] ?? null, 'event_id is the key receivers deduplicate on');
+    eq(['ip', 'minute', 'failures'], array_keys($tables['apicall_auth_failures']));
+    eq(['idem_key', 'endpoint', 'response', 'status', 'created'], array_keys($tables['apicall_idempotency']));
+    // Every table the core creates for itself (rust/core/src/schema.rs) must be one FreePBX drops on uninstall.
+    $schema = repo() . '/rust/core/src/schema.rs';
+    if (is_file($schema)) {
+        preg_match_all('/CREATE TABLE IF NOT EXISTS `([a-z_]+)`/', (string) file_get_contents($schema), $m);
+        eq([], array_values(array_diff($m[1], array_keys($tables))), 'tables of schema.rs missing from module.xml');
+    }
+});
+
+test('module.xml declares the fwconsole commands, each with its Console class', function (): void {
+    $commands = [];
+    foreach (module_xml()->console->command as $c) {
+        $commands[(string) $c->name] = (string) $c->class;
+    }
+    eq(['apicall:token' => 'ApicallToken', 'apicall:call' => 'ApicallCall', 'apicall:status' => 'ApicallStatus', 'apicall:enable' => 'ApicallEnable', 'apicall:outbox' => 'ApicallOutbox'], $commands);
+    foreach ($commands as $name => $class) {
+        $file = repo() . "/Console/$class.class.php";
+        ok(is_file($file), "$file exists");
+        $src = (string) file_get_contents($file);
+        contains('namespace FreePBX\Console\Command;', $src, $file);
+        contains("class $class extends Command", $src, $file);
+        contains("setName('$name')", $src, "$file names the command as module.xml does");
+        contains('use Symfony\Component\Console\Command\Command;', $src, $file);
+        ok((bool) preg_match('/protected function execute\(InputInterface \$input, OutputInterface \$output\): int/', $src), "$file: execute() returns int (Symfony 5.4+)");
+    }
+});
+
+test('module.xml depends on FreePBX 17, PHP 8.2 and core', function (): void {
+    $d = module_xml()->depends;
+    eq('17.0', (string) $d->version);
+    eq('8.2', (string) $d->phpversion);
+    eq('core ge 17.0', (string) $d->module);
 });
 
 test('one version: module.xml, Apicall::VERSION and the extension', function (): void {
@@ -90,7 +141,9 @@ test('every PHP file of the module and its tests passes php -l', function (): vo
         glob(repo() . '/*.php') ?: [],
         glob(repo() . '/includes/*.php') ?: [],
         glob(repo() . '/views/*.php') ?: [],
+        glob(repo() . '/Console/*.php') ?: [],
         glob(repo() . '/agi-bin/*.php') ?: [],
+        [repo() . '/tests/freepbx/fwconsole'],
         glob(repo() . '/tests/freepbx/*.php') ?: [],
         glob(repo() . '/tests/freepbx/*/*.php') ?: [],
         glob(repo() . '/tests/php/*.php') ?: [],
@@ -130,4 +183,25 @@ test('is_json_media_type() accepts JSON with a UTF-8 charset only', function ():
     foreach (['', 'text/json', 'application/json-patch+json', 'application/json; charset=latin1', 'text/plain; application/json'] as $no) {
         eq(false, \Apicall\Web\is_json_media_type($no), $no);
     }
+});
+
+test('i18n/apicall.pot holds every gettext string of the module', function (): void {
+    if (!is_executable('/usr/bin/xgettext')) {
+        skip('xgettext is not installed (package gettext)');
+    }
+    $out = tmpdir('apicall-pot') . '/now.pot';
+    $files = array_merge(['Apicall.class.php', 'page.apicall.php'], glob(repo() . '/views/*.php'), glob(repo() . '/includes/*.php'), glob(repo() . '/Console/*.php'));
+    $cmd = 'cd ' . escapeshellarg(repo()) . ' && xgettext --language=PHP --from-code=UTF-8 --keyword=_ --no-wrap -o ' . escapeshellarg($out);
+    foreach ($files as $f) {
+        $cmd .= ' ' . escapeshellarg(str_replace(repo() . '/', '', $f));
+    }
+    exec($cmd . ' 2>&1', $lines, $code);
+    eq(0, $code, implode("\n", $lines));
+    $ids = static function (string $pot): array {
+        preg_match_all('/^msgid "(.+)"$/m', $pot, $m);
+        sort($m[1]);
+        return array_values(array_unique($m[1]));
+    };
+    $missing = array_values(array_diff($ids((string) file_get_contents($out)), $ids((string) file_get_contents(repo() . '/i18n/apicall.pot'))));
+    eq([], $missing, 'regenerate i18n/apicall.pot (xgettext --language=PHP --keyword=_ ...)');
 });

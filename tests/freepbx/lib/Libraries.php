@@ -398,3 +398,79 @@ class WriteConfig
         return true;
     }
 }
+
+/**
+ * FreePBX 17's job registry (BMO Job): modules register classes or commands the
+ * framework's job runner (`fwconsole job --run`, every minute from the asterisk user's
+ * crontab) runs on a cron schedule. Table cron_jobs; add() updates an existing job except
+ * its enabled flag. The stand-in keeps no crontab: its fwconsole has `job --run`.
+ */
+#[\AllowDynamicProperties]
+class Job
+{
+    private $db;
+
+    public function __construct($freepbx = null)
+    {
+        if ($freepbx === null) {
+            throw new \Exception('Not given a FreePBX Object');
+        }
+        $this->db = $freepbx->Database;
+        $this->db->query(
+            'CREATE TABLE IF NOT EXISTS `cron_jobs` (`id` INT(11) NOT NULL AUTO_INCREMENT, '
+            . '`modulename` VARCHAR(100) NOT NULL, `jobname` VARCHAR(100) NOT NULL, `command` VARCHAR(255) NULL, '
+            . '`class` VARCHAR(255) NULL, `schedule` VARCHAR(100) NOT NULL, `max_runtime` INT(11) NOT NULL DEFAULT 30, '
+            . '`enabled` TINYINT(1) NOT NULL DEFAULT 1, PRIMARY KEY (`id`), UNIQUE KEY `job` (`modulename`, `jobname`))'
+        );
+    }
+
+    public function getAll()
+    {
+        return $this->db->query('SELECT * FROM cron_jobs')->fetchAll(\PDO::FETCH_ASSOC);
+    }
+
+    public function getAllEnabled()
+    {
+        return $this->db->query('SELECT * FROM cron_jobs WHERE `enabled` = 1')->fetchAll(\PDO::FETCH_ASSOC);
+    }
+
+    public function addCommand($modulename, $jobname, $command, $schedule, $max_runtime = 30, $enabled = true)
+    {
+        return $this->add($modulename, $jobname, $command, null, $schedule, $max_runtime, $enabled);
+    }
+
+    public function addClass($modulename, $jobname, $class, $schedule, $max_runtime = 30, $enabled = true)
+    {
+        return $this->add($modulename, $jobname, null, $class, $schedule, $max_runtime, $enabled);
+    }
+
+    public function add($modulename, $jobname, $command, $class, $schedule, $max_runtime = 30, $enabled = true)
+    {
+        if (count(preg_split('/\s+/', trim((string) $schedule))) !== 5 && strpos((string) $schedule, '@') !== 0) {
+            throw new \Exception("$schedule is not a valid Cron Expression!");
+        }
+        $sth = $this->db->prepare('INSERT INTO cron_jobs (`modulename`, `jobname`, `command`, `class`, `schedule`, `max_runtime`, `enabled`)'
+            . ' VALUES (:modulename, :jobname, :command, :class, :schedule, :max_runtime, :enabled)'
+            . ' ON DUPLICATE KEY UPDATE `command` = VALUES(`command`), `class` = VALUES(`class`), `schedule` = VALUES(`schedule`), `max_runtime` = VALUES(`max_runtime`)');
+        return $sth->execute([
+            ':modulename' => $modulename, ':jobname' => $jobname, ':command' => $command, ':class' => $class,
+            ':schedule' => $schedule, ':max_runtime' => $max_runtime, ':enabled' => $enabled ? 1 : 0,
+        ]);
+    }
+
+    public function remove($modulename, $jobname)
+    {
+        return $this->db->prepare('DELETE FROM cron_jobs WHERE `modulename` = ? AND `jobname` = ?')->execute([$modulename, $jobname]);
+    }
+
+    public function removeAllByModule($modulename)
+    {
+        return $this->db->prepare('DELETE FROM cron_jobs WHERE `modulename` = ?')->execute([$modulename]);
+    }
+
+    public function setEnabled($modulename, $jobname, $enabled = true)
+    {
+        return $this->db->prepare('UPDATE cron_jobs SET `enabled` = ? WHERE `modulename` = ? AND `jobname` = ?')
+            ->execute([$enabled ? 1 : 0, $modulename, $jobname]);
+    }
+}

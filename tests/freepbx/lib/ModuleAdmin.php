@@ -97,6 +97,9 @@ class ModuleAdmin
         }
         $this->runPhpFile('install.php');
         $this->linkAssets(true);
+        // The framework's own web files (admin/config.php, ajax.php), as installing FreePBX puts them there.
+        require_once __DIR__ . '/Admin.php';
+        Admin::installWeb((string) $this->bmo->Config->get('AMPWEBROOT'));
         \FreePBX\Modules::ensureTable($db);
         $db->prepare('DELETE FROM `modules` WHERE `modulename` = ?')->execute([$this->rawname]);
         $db->prepare('INSERT INTO `modules` (`modulename`, `version`, `enabled`) VALUES (?, ?, 1)')
