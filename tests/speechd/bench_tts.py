@@ -15,6 +15,7 @@ the piper voice loaded once). In-process on the service's own code.
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -124,6 +125,8 @@ def main():
             if args.misses:
                 for r, h in row["misses"]:
                     print("    said %r / heard %r" % (r, h))
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(tts.tmp_dir, ignore_errors=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1, ensure_ascii=False)
