@@ -335,6 +335,15 @@ def test_text_is_never_markup_or_an_option(speechd):
             assert wav_info(wav)[3] > 0.2 * wav_info(wav)[0], (engine, text)
 
 
+def test_punctuation_only_is_short_audio(speechd):
+    need(speechd, "pico", "piper", "espeak")
+    for engine in ("pico", "piper", "espeak"):
+        status, _, wav = speak(speechd, input="...", model=engine, response_format="wav")
+        assert status == 200, (engine, wav)
+        rate, _, _, frames = wav_info(wav)
+        assert 0 < frames / rate < 3.0, engine
+
+
 def test_errors_leave_the_service_up(speechd):
     assert speechd.proc.poll() is None
     status, _, _ = speak(speechd, input="Still here.", response_format="wav")
