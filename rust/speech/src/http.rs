@@ -7,6 +7,7 @@
 //! endpoint that redirects is misconfigured, and a key or token must not travel elsewhere), and
 //! always have a connect timeout and a total one, because a caller is waiting on the line.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -16,7 +17,24 @@ use crate::error::SpeechError;
 /// How much of an error reply is kept for the message.
 const MAX_ERROR_SNIPPET: usize = 300;
 
-/// A client with both time limits, no redirects and the crate's User-Agent.
+/// Clients made so far, by (process, thread, connect timeout).
+static CLIENTS: Mutex<Vec<(ClientKey, reqwest::Client)>> = Mutex::new(Vec::new());
+
+#[derive(PartialEq)]
+struct ClientKey {
+    pid: u32,
+    thread: std::thread::ThreadId,
+    connect_timeout: Duration,
+}
+
+/// A client with this connect timeout, no redirects and the crate's User-Agent; the total
+/// timeout is checked here and applied per request ([`Target::send`]).
+///
+/// Clients are shared: building one loads the system's TLS roots (about 50 ms in a debug
+/// build), too slow to pay for every provider of every call, and a shared client keeps its
+/// connections alive between calls. They are kept per process and thread because a client's
+/// pooled connections belong to the async runtime that opened them: PHP forks its workers
+/// (the engine makes a runtime per process) and tests run a runtime per thread.
 pub(crate) fn client(
     connect_timeout: Duration,
     timeout: Duration,
@@ -24,13 +42,25 @@ pub(crate) fn client(
     if timeout.is_zero() || connect_timeout.is_zero() {
         return Err("timeouts must be above zero".into());
     }
-    reqwest::Client::builder()
+    let key = ClientKey {
+        pid: std::process::id(),
+        thread: std::thread::current().id(),
+        connect_timeout,
+    };
+    let mut clients = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
+    // Clients of a parent process are useless after a fork; forget them.
+    clients.retain(|(k, _)| k.pid == key.pid);
+    if let Some((_, c)) = clients.iter().find(|(k, _)| *k == key) {
+        return Ok(c.clone());
+    }
+    let client = reqwest::Client::builder()
         .connect_timeout(connect_timeout)
-        .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("apicall-speech/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| format!("HTTP client: {e}"))
+        .map_err(|e| format!("HTTP client: {e}"))?;
+    clients.push((key, client.clone()));
+    Ok(client)
 }
 
 /// Checks that `url` is an absolute http(s) URL.
@@ -52,7 +82,7 @@ pub(crate) struct Reply {
 pub(crate) struct Target<'a> {
     pub provider: &'a str,
     pub url: &'a str,
-    /// The client's total timeout, reported when it fires.
+    /// The whole request: connect, upload, processing and the reply.
     pub timeout: Duration,
 }
 
@@ -64,7 +94,11 @@ impl Target<'_> {
         req: reqwest::RequestBuilder,
         max_bytes: usize,
     ) -> Result<Reply, SpeechError> {
-        let mut resp = req.send().await.map_err(|e| self.transport_error(e))?;
+        let mut resp = req
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e))?;
         let status = resp.status();
         let retry_after = resp
             .headers()
