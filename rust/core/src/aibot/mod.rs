@@ -8,11 +8,11 @@
 pub mod payload;
 pub mod prompt;
 pub mod queue;
-pub mod request;
 pub mod session;
 pub mod status;
 pub mod voice;
 
+pub use apicall_request::aibot as request;
 pub use queue::queue;
 pub use session::run as run_session;
 pub use status::run as run_status;

@@ -239,7 +239,7 @@ fn url(o: &Object, name: &str) -> Result<Option<String>, ApiError> {
         ));
     }
     let parsed =
-        reqwest::Url::parse(v).map_err(|e| ApiError::invalid(&f, format!("not a URL: {e}")))?;
+        url::Url::parse(v).map_err(|e| ApiError::invalid(&f, format!("not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(ApiError::invalid(&f, "must be an http or https URL"));
     }
