@@ -164,11 +164,13 @@ class Apicall extends \FreePBX_Helpers implements \BMO
     }
 
     /**
-     * Restore.php: stores the known keys of a backup (others are ignored). Secrets
-     * that are not 64 hex characters are skipped; returns the keys restored.
+     * Restore.php: stores the known keys of a backup, each checked as the admin page
+     * checks it (unknown keys, invalid values and secrets that are not 64 hex characters
+     * are skipped). Returns the keys restored.
      */
     public function restoreSettings(array $saved): array
     {
+        require_once __DIR__ . '/includes/settings.php';
         $done = [];
         foreach ($saved as $key => $value) {
             if (!is_string($key) || !(is_string($value) || is_int($value))) {
@@ -179,7 +181,13 @@ class Apicall extends \FreePBX_Helpers implements \BMO
                 if (!preg_match('/^[0-9a-f]{64}$/D', $value)) {
                     continue;
                 }
-            } elseif (!array_key_exists($key, self::SETTING_DEFAULTS)) {
+            } elseif (array_key_exists($key, self::SETTING_DEFAULTS)) {
+                [$clean] = \Apicall\Settings::validate([$key => $value]);
+                if (!array_key_exists($key, $clean)) {
+                    continue;
+                }
+                $value = $clean[$key];
+            } else {
                 continue;
             }
             $this->setConfig($key, $value);

@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:/root/.cargo/bin:$(PATH)
 
-.PHONY: all deps build up down restart test selftest demo lint
+.PHONY: all deps build up down restart test selftest demo lint fuzz dist
 
 all: build
 
@@ -39,6 +39,10 @@ test: up
 demo: up
 	@bash tests/stack/demo.sh
 
+## dist: dist/apicall-<version>.tgz for FreePBX 17 Module Admin, with the stripped release extension (tests/dist/make-dist.sh)
+dist:
+	@bash tests/dist/make-dist.sh
+
 ## lint: rustfmt, clippy (warnings are errors), php -l on every PHP file
 lint:
 	cargo fmt --all -- --check
@@ -47,3 +51,7 @@ lint:
 	  out=$$(php -l "$$f" 2>&1) || { echo "$$out"; bad=1; }; \
 	done < <(find . -name '*.php' -not -path './target/*' -not -path './.stack/*' -not -path './.git/*' -print0); \
 	echo "php -l: $$n files checked"; exit $$bad
+
+## fuzz: the request parsers and the call-file renderer under libFuzzer, 5 minutes each
+fuzz:
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash tests/stack/fuzz.sh

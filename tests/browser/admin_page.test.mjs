@@ -157,6 +157,7 @@ try {
         assert.equal(await page.locator('.has-error #dial_context').count(), 1);
         assert.match(await page.textContent('#dial_context-error'), /dialplan context/);
         assert.equal(await page.inputValue('#dial_context'), 'not a context', 'the input is kept to be corrected');
+        await page.locator('#dial_context').scrollIntoViewIfNeeded();
         await page.screenshot({ path: path.join(ARTIFACTS, 'admin-page-refused.png'), fullPage: false });
         await page.goto(ADMIN_URL);
         assert.equal(await page.inputValue('#dial_context'), 'from-internal');

@@ -70,6 +70,19 @@ namespace ApicallTest {
         return $copy;
     }
 
+    /** A scratch system whose module ships the built extension: [module, root, .so]; skips without a build. */
+    function scratch_shipping(): array
+    {
+        $so = shipped_so();
+        if ($so === null) {
+            skip('the extension is not built (target/debug/libapicall.so)');
+        }
+        $root = tmpdir('apicall-system');
+        $m = scratch($root);
+        $m->shipped = $so;
+        return [$m, $root, $so];
+    }
+
     function scratch(string $root): ScratchSystemApicall
     {
         $m = new ScratchSystemApicall(\FreePBX::create());
@@ -241,13 +254,7 @@ namespace ApicallTest {
     // --------------------------------------------------------------- extension
 
     test('enableExtension() as root: copies the .so, writes the ini, enables it for Apache and the CLI, restarts once', function (): void {
-        $so = shipped_so();
-        if ($so === null) {
-            skip('the extension is not built (target/debug/libapicall.so)');
-        }
-        $root = tmpdir('apicall-system');
-        $m = scratch($root);
-        $m->shipped = $so;
+        [$m, $root, $so] = scratch_shipping();
         [$ok, $lines] = $m->enableExtension();
         eq(true, $ok, implode("\n", $lines));
         eq(hash_file('sha256', $so), hash_file('sha256', "$root/ext/apicall.so"), 'copied into the extension dir');
@@ -268,13 +275,7 @@ namespace ApicallTest {
     });
 
     test('install() as root enables the shipped extension; without root it names the one command', function (): void {
-        $so = shipped_so();
-        if ($so === null) {
-            skip('the extension is not built (target/debug/libapicall.so)');
-        }
-        $root = tmpdir('apicall-system');
-        $m = scratch($root);
-        $m->shipped = $so;
+        [$m, $root, $so] = scratch_shipping();
         $m->isRoot = false;
         ob_start();
         $m->install();
@@ -411,7 +412,9 @@ namespace ApicallTest {
         eq('from-backup', $m->getSetting('dial_context'));
         eq('sk-backup', $m->getSetting('openai_api_key'));
         eq(false, $m->getConfig('evil_key'), 'unknown keys are not restored');
-        eq([], $m->restoreSettings(['token' => 'not-hex', 'dial_context' => ['x']]), 'malformed values skipped');
+        eq([], $m->restoreSettings(['token' => 'not-hex', 'dial_context' => ['x'], 'webhook_timeout' => '9999',
+            'default_callerid' => "1\nChannel: x"]), 'malformed and invalid values skipped');
+        eq(['dial_context'], $m->restoreSettings(['dial_context' => 'from-restored', 'openai_api_key' => '']), 'an empty secret is not restored over the stored one');
         $m->delConfig('dial_context');
         $m->delConfig('openai_api_key');
     });

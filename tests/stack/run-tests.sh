@@ -20,10 +20,12 @@ suite() {   # suite NAME COMMAND...: runs one suite, records its time and result
 }
 
 suite rust cargo test --workspace
+suite fuzz env FUZZ_SECONDS=5 bash tests/stack/fuzz.sh
 suite stack bash tests/stack/selftest.sh
 suite speechd "$STACK/speech-venv/bin/python" -m pytest -v tests/speechd
 suite php php tests/php/run.php
 suite integration "$STACK/venv/bin/pytest" -v tests/integration
+suite browser bash tests/browser/run.sh; suite dist bash tests/dist/run.sh
 
 say "==== summary"
 npass=0; nfail=0
