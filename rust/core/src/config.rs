@@ -68,6 +68,8 @@ pub struct CoreConfig {
     pub ip_allowlist: Vec<ipnet::IpNet>,
     /// Hosts MessageUrl and webhooks may point at; empty: any.
     pub allowed_hosts: Vec<String>,
+    /// Every setting as given, for the speech providers (which read their own keys).
+    pub settings: HashMap<String, String>,
 }
 
 impl CoreConfig {
@@ -176,6 +178,7 @@ impl CoreConfig {
                 .map(|h| h.trim().to_ascii_lowercase())
                 .filter(|h| !h.is_empty())
                 .collect(),
+            settings: map.clone(),
         })
     }
 }

@@ -18,6 +18,7 @@ pub mod originate;
 pub mod outbox;
 pub mod runtime;
 pub mod schema;
+pub mod speech;
 pub mod stt;
 pub mod token;
 pub mod tts;

@@ -11,7 +11,7 @@ use crate::callfile::CallFile;
 use crate::config::CoreConfig;
 use crate::error::ApiError;
 use crate::token;
-use crate::tts::{Espeak, TtsCache, TtsEngine, TtsRequest};
+use crate::tts::{ProviderChain, TtsCache, TtsEngine, TtsRequest};
 
 pub use apicall_request::originate::{OriginateRequest, MAX_BODY};
 
@@ -32,7 +32,10 @@ pub struct Queued {
 /// Validates the request, synthesizes the message (or finds it cached) and queues the call.
 pub fn originate(cfg: &CoreConfig, body: &[u8]) -> Result<Queued, ApiError> {
     let req = OriginateRequest::parse(body, &cfg.default_language, &cfg.default_callerid)?;
-    let engine = Espeak::new(cfg.espeak_path.clone(), cfg.tts_cache_dir.clone());
+    if req.message.is_none() {
+        return originate_with(cfg, &req, &NoSpeech);
+    }
+    let engine = ProviderChain::from_config(cfg)?;
     originate_with(cfg, &req, &engine)
 }
 
@@ -79,4 +82,16 @@ pub fn originate_with(
         message_seconds,
         message_cached: prompt.map(|p| p.cached),
     })
+}
+
+/// The engine of a call without a message: never asked to speak.
+struct NoSpeech;
+
+impl TtsEngine for NoSpeech {
+    fn name(&self) -> &str {
+        "none"
+    }
+    fn synthesize(&self, _: &TtsRequest) -> Result<crate::tts::Synth, ApiError> {
+        Err(ApiError::internal("tts_failed", "no message to speak"))
+    }
 }

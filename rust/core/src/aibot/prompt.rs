@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::audio::{Pcm, ASTERISK_WAV_RATE};
 use crate::config::CoreConfig;
 use crate::error::ApiError;
-use crate::tts::{Espeak, TtsCache, TtsRequest};
+use crate::tts::{ProviderChain, TtsCache, TtsRequest};
 
 /// Largest MessageUrl download.
 pub const MAX_AUDIO_BYTES: usize = 20 * 1024 * 1024;
@@ -22,7 +22,7 @@ pub const URL_CACHE_TTL: Duration = Duration::from_secs(3600);
 
 /// Playback path (no extension) for a text message.
 pub fn text(cfg: &CoreConfig, text: &str, language: &str) -> Result<PathBuf, ApiError> {
-    let engine = Espeak::new(cfg.espeak_path.clone(), cfg.tts_cache_dir.clone());
+    let engine = ProviderChain::from_config(cfg)?;
     let req = TtsRequest {
         text: text.to_string(),
         language: language.to_string(),

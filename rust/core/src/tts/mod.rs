@@ -2,9 +2,9 @@
 //!
 //! A prompt is synthesized once per (engine, language, voice, text) and kept as an 8 kHz WAV in a
 //! folder Asterisk reads, so a campaign that sends the same message to a thousand numbers pays for
-//! synthesis once. The speech issue adds engines behind the same trait.
-
-mod espeak;
+//! synthesis once. The engines are apicall-speech's providers, in the configured fallback order
+//! (`tts_provider`); audio made by a fallback (the preferred engine was down) is played but not
+//! cached, so a short outage does not pin the fallback's voice to that text.
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,15 @@ use sha2::{Digest, Sha256};
 use crate::audio::{Pcm, ASTERISK_WAV_RATE};
 use crate::error::ApiError;
 
-pub use espeak::Espeak;
+/// What an engine made.
+pub struct Synth {
+    /// Speech at the engine's own rate.
+    pub pcm: Pcm,
+    /// Which engine spoke.
+    pub provider: String,
+    /// False when a fallback spoke: the result is used once, not kept.
+    pub cacheable: bool,
+}
 
 /// What to say and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +35,45 @@ pub struct TtsRequest {
 pub trait TtsEngine {
     /// A stable name; part of the cache key.
     fn name(&self) -> &str;
-    /// Speech at the engine's own rate.
-    fn synthesize(&self, req: &TtsRequest) -> Result<Pcm, ApiError>;
+    fn synthesize(&self, req: &TtsRequest) -> Result<Synth, ApiError>;
+}
+
+/// The configured provider chain as a [`TtsEngine`].
+pub struct ProviderChain {
+    providers: apicall_speech::providers::Providers,
+    name: String,
+}
+
+impl ProviderChain {
+    pub fn from_config(cfg: &crate::CoreConfig) -> Result<Self, ApiError> {
+        let providers = crate::speech::providers(cfg)?;
+        let name = apicall_speech::tts::TtsProvider::name(providers.tts()).to_string();
+        Ok(ProviderChain { providers, name })
+    }
+}
+
+impl TtsEngine for ProviderChain {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn synthesize(&self, req: &TtsRequest) -> Result<Synth, ApiError> {
+        let voice = req.voice.as_deref().unwrap_or("");
+        let chained = crate::runtime::block_on(self.providers.tts().synthesize_from(
+            &req.text,
+            &req.language,
+            voice,
+        ))
+        .map_err(|e| ApiError::internal("tts_failed", e))?;
+        for e in &chained.failed {
+            tracing::warn!(error = %e, "text-to-speech provider failed; the next one spoke");
+        }
+        Ok(Synth {
+            pcm: chained.value,
+            provider: chained.provider.to_string(),
+            cacheable: chained.failed.is_empty(),
+        })
+    }
 }
 
 /// Synthesized prompts on disk, named by a hash of everything that shapes the audio.
@@ -89,7 +134,8 @@ impl TtsCache {
                 format!("cannot create {}: {e}", self.dir.display()),
             )
         })?;
-        let pcm = engine.synthesize(req)?;
+        let synth = engine.synthesize(req)?;
+        let pcm = synth.pcm;
         if pcm.samples.is_empty() {
             return Err(ApiError::internal(
                 "tts_failed",
@@ -99,10 +145,21 @@ impl TtsCache {
         let pcm = pcm
             .resample(ASTERISK_WAV_RATE)
             .map_err(|e| ApiError::internal("tts_failed", e))?;
+        let (wav, playback) = if synth.cacheable {
+            (wav, playback)
+        } else {
+            self.sweep_uncached();
+            let once = self
+                .dir
+                .join(format!("once-{}", crate::token::random_hex(8)));
+            (once.with_extension("wav"), once)
+        };
         pcm.write_wav_atomic(&wav)
             .map_err(|e| ApiError::internal("tts_failed", e))?;
         tracing::info!(
             engine = engine.name(),
+            provider = synth.provider,
+            cached = synth.cacheable,
             key,
             secs = pcm.duration_secs(),
             "prompt synthesized"
@@ -116,6 +173,24 @@ impl TtsCache {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Removes one-time prompts older than an hour (their calls are long over).
+    fn sweep_uncached(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+            if old && e.file_name().to_string_lossy().starts_with("once-") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 }
 
@@ -131,12 +206,16 @@ mod tests {
         fn name(&self) -> &str {
             "beep"
         }
-        fn synthesize(&self, req: &TtsRequest) -> Result<Pcm, ApiError> {
+        fn synthesize(&self, req: &TtsRequest) -> Result<Synth, ApiError> {
             self.calls.set(self.calls.get() + 1);
             let n = 16000 * req.text.len() / 10;
-            Ok(Pcm {
-                rate: 16000,
-                samples: (0..n).map(|i| ((i % 32) as i16 - 16) * 500).collect(),
+            Ok(Synth {
+                provider: "beep".into(),
+                cacheable: !req.text.contains("fallback"),
+                pcm: Pcm {
+                    rate: 16000,
+                    samples: (0..n).map(|i| ((i % 32) as i16 - 16) * 500).collect(),
+                },
             })
         }
     }
@@ -147,6 +226,34 @@ mod tests {
             language: "it".into(),
             voice: None,
         }
+    }
+
+    #[test]
+    fn audio_from_a_fallback_is_played_once_not_cached() {
+        let dir = std::env::temp_dir().join(format!("apicall-tts-fb-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cache = TtsCache::new(&dir);
+        let engine = Beep {
+            calls: Cell::new(0),
+        };
+        let a = cache
+            .get_or_make(&engine, &req("said by a fallback"))
+            .unwrap();
+        let b = cache
+            .get_or_make(&engine, &req("said by a fallback"))
+            .unwrap();
+        assert!(!a.cached && !b.cached);
+        assert_ne!(a.wav, b.wav);
+        assert!(
+            a.wav.is_file()
+                && a.playback
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("once-")
+        );
+        assert_eq!(engine.calls.get(), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
