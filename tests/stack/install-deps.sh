@@ -13,6 +13,7 @@ PKGS=(
   apache2 libapache2-mod-php8.2
   mariadb-server mariadb-client
   espeak-ng flite sox libsox-fmt-mp3 libmp3lame-dev
+  php-symfony-console chromium
   mmdebstrap patchelf
   unixodbc odbc-mariadb
   python3 python3-venv

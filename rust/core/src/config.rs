@@ -48,11 +48,6 @@ pub struct CoreConfig {
     pub answer_retention: Duration,
     pub webhook_timeout: Duration,
     pub webhook_connect_timeout: Duration,
-    /// Speech-to-text provider name (`local`, `openai`) and its endpoint.
-    pub stt_provider: String,
-    pub stt_url: String,
-    pub stt_model: String,
-    pub stt_key: String,
     /// Key of the webhook signatures (X-Apicall-Signature); empty: webhooks are not signed.
     pub webhook_secret: String,
     /// Attempts to deliver a status event before it is given up (with `status_event_ttl`).
@@ -156,13 +151,6 @@ impl CoreConfig {
             ),
             webhook_timeout: secs("webhook_timeout", 5, 120)?,
             webhook_connect_timeout: secs("webhook_connect_timeout", 2, 60)?,
-            stt_provider: get("stt_provider").unwrap_or("local").to_string(),
-            stt_url: get("stt_url")
-                .unwrap_or("http://127.0.0.1:8765")
-                .trim_end_matches('/')
-                .to_string(),
-            stt_model: get("stt_model").unwrap_or("whisper-tiny.en").to_string(),
-            stt_key: get("stt_key").unwrap_or("").to_string(),
             webhook_secret: get("webhook_secret").unwrap_or("").to_string(),
             webhook_retries: count("webhook_retries", 8, 1000)?,
             webhook_fallback_url: get("webhook_fallback_url").map(str::to_string),

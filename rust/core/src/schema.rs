@@ -28,7 +28,7 @@ const TABLES: &[&str] = &[
         `delivered_at` DATETIME NULL,
         `expires_at` DATETIME NOT NULL,
         KEY `due` (`delivered_at`, `next_attempt_at`),
-        KEY `call` (`call_id`)
+        KEY `call_id` (`call_id`)
     )",
     "CREATE TABLE IF NOT EXISTS `apicall_auth_failures` (
         `ip` VARCHAR(45) NOT NULL,
