@@ -38,7 +38,7 @@ port_free() {
 # ---------------------------------------------------------------- folders
 mkdir -p "$STACK"/{run,log,freepbx,www/admin/modules,phones/phrases,php/apache2,apache/{run,logs}} \
          "$PHP_CLI_CONF_D" "$ODBC_DIR" \
-         "$AST_ETC" "$AST_LIB"/sounds/apicall/tts "$AST_SPOOL"/{outgoing,tmp,outgoing_done} \
+         "$AST_ETC" "$AST_LIB"/sounds/apicall/tts "$AST_SPOOL"/{outgoing,tmp,outgoing_done,apicall/answers} \
          "$AST_AGI" "$AST_LOG" "$AST_RUN" "$STACK/asterisk/cache"
 chown mysql:mysql "$STACK/run"
 chown -R "$AST_USER:$AST_USER" "$STACK/asterisk" "$STACK/phones" "$STACK/www"
