@@ -359,7 +359,7 @@ AMPWEBROOT=$STACK/www
 ENV
 write_if_changed "$tmp" "$STACK/env" || true
 chmod 644 "$STACK/env"
-bash "$TPL/speechd.sh" start || warn "speechd (local STT) did not start: see $STACK/speechd/speechd.log"
+bash "$TPL/speechd.sh" start 9>&- || warn "speechd (local STT) did not start: see $STACK/speechd/speechd.log"
 say "stack up in $(elapsed "$T_ALL"); env written to $STACK/env"
 echo "APICALL_URL=$APICALL_URL"
 echo "APICALL_TOKEN=$TOKEN"
