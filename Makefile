@@ -55,3 +55,9 @@ lint:
 ## fuzz: the request parsers and the call-file renderer under libFuzzer, 5 minutes each
 fuzz:
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash tests/stack/fuzz.sh
+
+## bench: brings the stack up, measures API speed, listening cost, turn timing, speech and memory
+## against floors taken in the same run, and rewrites BENCHMARKS.md (about 15 minutes)
+.PHONY: bench
+bench: up
+	@bash tests/bench/bench.sh

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Part 1 of `make bench`: requests/s and latency of index.php and aibot.php at 1, 8 and 32
+connections, next to two floors on the same Apache (hello.php; token.php = hello + one token
+lookup in MariaDB), with wrk and tests/bench/post.lua. Repeats are interleaved (every target at
+every concurrency, then again), so drift on a shared machine hits all targets alike.
+
+Each measured run at more than one connection is preceded by a 1 s warm-up at the same
+concurrency (Apache prefork spawns its children; the extension builds its per-process runtime
+on first use). The calls the API
+queues go to test phone 2003 (busy): Asterisk dials them during the run, on the same cores.
+
+  .stack/venv/bin/python tests/bench/api.py [--seconds 2] [--repeats 3] [--conns 1,8,32]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as b  # noqa: E402
+
+LUA = os.path.join(b.HERE, "post.lua")
+
+
+def targets(e):
+    base = e["APICALL_URL"].rsplit("/", 1)[0]
+    return [
+        ("floor-hello", base + "/bench/hello.php", {"x": 1}),
+        ("floor-token", base + "/bench/token.php", {"x": 1}),
+        ("+bootstrap", base + "/bench/bootstrap.php", {"x": 1}),
+        ("index.php", e["APICALL_URL"] + "/index.php", {"tocall": "2003"}),
+        ("aibot.php", e["APICALL_URL"] + "/aibot.php", {"PhoneNumber": "2003"}),
+    ]
+
+
+def wrk(url, body, token, conns, seconds, tries=3):
+    """One wrk run; retried (after waiting for Apache) when it could not connect at all, as
+    when a `make up` elsewhere restarts Apache on a shared stack."""
+    for i in range(tries):
+        try:
+            return wrk_once(url, body, token, conns, seconds)
+        except RuntimeError as err:
+            if i == tries - 1:
+                raise
+            b.log("wrk failed (%s): retrying in 5 s" % str(err).strip()[:200])
+            time.sleep(5)
+
+
+def wrk_once(url, body, token, conns, seconds):
+    envv = dict(os.environ, BENCH_BODY=json.dumps(body), BENCH_TOKEN=token)
+    threads = min(conns, 2)
+    cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--timeout", "10s",
+           "-s", LUA, url]
+    out = subprocess.run(cmd, env=envv, capture_output=True, text=True, timeout=seconds + 30)
+    for line in out.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            r = json.loads(line[len("BENCH_JSON "):])
+            if r["requests"] == 0 or r["errors"]["connect"] > r["requests"]:
+                raise RuntimeError("no requests done: %s" % line)
+            return r
+    raise RuntimeError("wrk printed no result: %s %s" % (out.stdout, out.stderr))
+
+
+def settle(limit=60):
+    """Waits until Asterisk has dialled every call the run queued (spool empty, no channels)."""
+    spool = os.path.join(b.env()["ASTSPOOLDIR"], "outgoing")
+    t0 = time.time()
+    while time.time() - t0 < limit:
+        queued = [f for f in os.listdir(spool) if f.startswith("apicall-")]
+        if not queued and b.active_channels() <= 0:
+            return time.time() - t0
+        time.sleep(0.5)
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_API_SECONDS", 2)))
+    ap.add_argument("--repeats", type=int, default=int(os.environ.get("BENCH_REPEATS", 3)))
+    ap.add_argument("--conns", default="1,8,32")
+    ap.add_argument("--only", help="comma list of target names")
+    args = ap.parse_args()
+    e = b.env()
+    token = e["APICALL_TOKEN"]
+    conns = [int(c) for c in args.conns.split(",")]
+    tg = targets(e)
+    if args.only:
+        tg = [t for t in tg if t[0] in args.only.split(",")]
+    # Every target must answer 200 before we time it.
+    for name, url, body in tg:
+        st, reply = b.post(url, body, token)
+        if st != 200:
+            raise SystemExit("%s answered %s %s: not benchmarking it" % (name, st, reply))
+    settle()
+    runs = []
+    for rep in range(args.repeats):
+        for c in conns:
+            for name, url, body in tg:
+                if c > 1:
+                    wrk(url, body, token, c, 1)                  # warm-up, not recorded
+                busy0, _ = b.system_cpu_s()
+                r = wrk(url, body, token, c, args.seconds)
+                busy1, _ = b.system_cpu_s()
+                rps = r["requests"] / (r["duration_us"] / 1e6)
+                ok = r["statuses"].get("200", 0)
+                r.update({"target": name, "conns": c, "repeat": rep + 1, "rps": rps,
+                          "non200": r["requests"] - ok,
+                          "cpu_ms_per_req": 1000.0 * (busy1 - busy0) / max(1, r["requests"])})
+                runs.append(r)
+                b.log("api %-11s c=%-2d rep %d: %7.1f req/s  p50 %6.1f ms  p99 %7.1f ms  "
+                      "non-200 %d  machine CPU %.1f ms/req" % (
+                          name, c, rep + 1, rps, r["p50_us"] / 1000, r["p99_us"] / 1000,
+                          r["non200"], r["cpu_ms_per_req"]))
+                if name in ("index.php", "aibot.php"):
+                    waited = settle()
+                    if waited is None:
+                        b.log("warning: calls still queued/active 60 s after the run")
+    b.save("api", {"seconds": args.seconds, "repeats": args.repeats, "runs": runs})
+
+
+if __name__ == "__main__":
+    main()

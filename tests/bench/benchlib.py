@@ -1,0 +1,298 @@
+"""Shared helpers of `make bench` (tests/bench): the stack's environment, the module's settings
+(changed for a run and restored after it), a webhook receiver that records every POST with its
+arrival time, /proc readings (CPU time and memory of processes), and small statistics.
+
+Runs under the stack's venv (.stack/venv/bin/python: pymysql); nothing else needed.
+"""
+
+import glob
+import json
+import os
+import statistics
+import subprocess
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+STACK = os.path.join(REPO, ".stack")
+BENCH = os.path.join(STACK, "bench")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def log(msg):
+    print("[bench] %s" % msg, flush=True)
+
+
+def env():
+    """The KEY=value lines of .stack/env (written by `make up`)."""
+    out = {}
+    with open(os.path.join(STACK, "env")) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                k, v = line.split("=", 1)
+                out[k] = v
+    return out
+
+
+# ------------------------------------------------------------------------------ database
+
+def db(e=None, database=None):
+    import pymysql
+    e = e or env()
+    return pymysql.connect(unix_socket=e["DB_SOCKET"], user=e["DB_USER"], password=e["DB_PASS"],
+                           database=database or e["DB_NAME"], autocommit=True)
+
+
+SETTINGS_TABLE = "kvstore_FreePBX_modules_Apicall"
+SAVED = os.path.join(BENCH, "settings-saved.json")
+
+
+def set_settings(values):
+    """Sets module settings (kvstore, id 'noid') for the run. The values they had (or their
+    absence) are written to .stack/bench/settings-saved.json first, so restore_settings() (also
+    run by bench.sh's exit trap, and at the start of the next run after a crash) puts them back."""
+    os.makedirs(BENCH, exist_ok=True)
+    conn = db()
+    with conn.cursor() as c:
+        saved = {}
+        if os.path.exists(SAVED):          # a run that died: its saved values are the real ones
+            with open(SAVED) as f:
+                saved = json.load(f)
+        for k in values:
+            if k in saved:
+                continue
+            c.execute("SELECT val FROM %s WHERE `key`=%%s AND id='noid'" % SETTINGS_TABLE, (k,))
+            row = c.fetchone()
+            saved[k] = row[0] if row else None
+        with open(SAVED + ".tmp", "w") as f:
+            json.dump(saved, f)
+        os.rename(SAVED + ".tmp", SAVED)
+        for k, v in values.items():
+            c.execute("DELETE FROM %s WHERE `key`=%%s AND id='noid'" % SETTINGS_TABLE, (k,))
+            c.execute("INSERT INTO %s (`key`, val, type, id) VALUES (%%s, %%s, NULL, 'noid')"
+                      % SETTINGS_TABLE, (k, str(v)))
+    conn.close()
+
+
+def restore_settings():
+    if not os.path.exists(SAVED):
+        return {}
+    with open(SAVED) as f:
+        saved = json.load(f)
+    conn = db()
+    with conn.cursor() as c:
+        for k, v in saved.items():
+            c.execute("DELETE FROM %s WHERE `key`=%%s AND id='noid'" % SETTINGS_TABLE, (k,))
+            if v is not None:
+                c.execute("INSERT INTO %s (`key`, val, type, id) VALUES (%%s, %%s, NULL, 'noid')"
+                          % SETTINGS_TABLE, (k, v))
+    conn.close()
+    os.unlink(SAVED)
+    return saved
+
+
+# ------------------------------------------------------------------------------ the API
+
+def post(url, body, token, timeout=30):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+        "Content-Type": "application/json", "token": token})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+# ------------------------------------------------------------------------------ webhooks
+
+class Receiver:
+    """Records every POST (wall-clock arrival time, path, JSON body). The reply to a path is
+    `replies[path]` (a dict -> JSON, or a callable(body) -> dict), else an empty 200, which the
+    module takes as "no next step" (the call goes to GoToDestination)."""
+
+    def __init__(self):
+        self.events = []
+        self.replies = {}
+        self.lock = threading.Lock()
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                t = time.time()
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n)
+                try:
+                    body = json.loads(raw or b"null")
+                except ValueError:
+                    body = None
+                reply = outer.replies.get(self.path)
+                if callable(reply):
+                    reply = reply(body)
+                data = json.dumps(reply).encode() if reply is not None else b""
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                with outer.lock:
+                    outer.events.append({"t": t, "replied": time.time(), "path": self.path,
+                                         "body": body})
+
+            def log_message(self, *a):
+                pass
+
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 512      # 100 calls may post at the same moment
+
+        self.server = Server(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def of(self, path, call_ids=None):
+        with self.lock:
+            return [e for e in self.events if e["path"] == path and (
+                call_ids is None or (e["body"] or {}).get("CallId") in call_ids
+                or (e["body"] or {}).get("ContactId") in call_ids)]
+
+    def close(self):
+        self.server.shutdown()
+
+
+# ------------------------------------------------------------------------------ /proc
+
+def proc_cpu_ns(pid):
+    """CPU time of every thread of pid (ns, from schedstat: exact, not in clock ticks), or None."""
+    total = 0
+    try:
+        for p in glob.glob("/proc/%d/task/*/schedstat" % pid):
+            try:
+                with open(p) as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+        return total
+    except OSError:
+        return None
+
+
+def proc_cpu_ticks_s(pid):
+    """utime + stime (+ waited-for children) of a process in seconds, from /proc/pid/stat."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            parts = f.read().rsplit(")", 1)[1].split()
+        return (int(parts[11]) + int(parts[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def mem_kb(pid):
+    """(RSS, PSS) of a process in kB, from smaps_rollup."""
+    rss = pss = None
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+def children(pid):
+    """Every descendant pid of pid."""
+    out = []
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        for t in glob.glob("/proc/%d/task/*/children" % p):
+            try:
+                with open(t) as f:
+                    kids = [int(x) for x in f.read().split()]
+            except OSError:
+                continue
+            out.extend(kids)
+            todo.extend(kids)
+    return out
+
+
+def comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def asterisk_pid():
+    with open(os.path.join(STACK, "asterisk", "run", "asterisk.pid")) as f:
+        return int(f.read().strip())
+
+
+def system_cpu_s():
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    total = sum(v[:8])
+    return (total - idle) / CLK_TCK, total / CLK_TCK
+
+
+def ast(cmd):
+    return subprocess.run([os.path.join(REPO, "tests", "stack", "ast.sh"), cmd],
+                          capture_output=True, text=True, timeout=30).stdout
+
+
+def active_channels():
+    out = ast("core show channels count")
+    for line in out.splitlines():
+        if "active channel" in line:
+            return int(line.split()[0])
+    return -1
+
+
+# ------------------------------------------------------------------------------ statistics
+
+def pct(values, p):
+    """The p-th percentile (nearest rank) of values."""
+    if not values:
+        return None
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, int(round(p / 100.0 * len(s) + 0.5)) - 1))
+    return s[k]
+
+
+def summary(values):
+    """median, p99, min, max, spread ((max-min)/median) and n of a list of numbers."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return {"n": 0}
+    med = statistics.median(values)
+    return {"n": len(values), "median": med, "p99": pct(values, 99), "min": min(values),
+            "max": max(values),
+            "spread": ((max(values) - min(values)) / med) if med else None}
+
+
+def save(name, data):
+    d = os.environ.get("BENCH_OUT") or os.path.join(BENCH, "results")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name + ".json"), "w") as f:
+        json.dump(data, f, indent=1)
+    return os.path.join(d, name + ".json")

@@ -1,0 +1,478 @@
+#!/usr/bin/env python3
+"""Writes BENCHMARKS.md from one `make bench` run's results folder.
+
+  .stack/venv/bin/python tests/bench/report.py .stack/bench/results/<time> BENCHMARKS.md
+"""
+
+import json
+import os
+import re
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as b  # noqa: E402
+
+
+def load(d, name):
+    p = os.path.join(d, name + ".json")
+    return json.load(open(p)) if os.path.exists(p) else None
+
+
+def f(v, fmt="%.1f"):
+    return "-" if v is None else fmt % v
+
+
+def rng(vals, fmt="%.1f"):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return "-"
+    if min(vals) == max(vals):
+        return fmt % vals[0]
+    return (fmt + "-" + fmt) % (min(vals), max(vals))
+
+
+def spread(vals):
+    s = b.summary(vals)
+    return "-" if not s.get("spread") and s.get("spread") != 0 else "%.0f %%" % (100 * s["spread"])
+
+
+def med(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def api_section(api):
+    out = ["## 1. API: requests/s and latency", ""]
+    if not api:
+        return out + ["Not measured in this run.", ""]
+    runs = api["runs"]
+    out += ["wrk, %d s per run (after a 1 s warm-up at 8 and 32 connections), %d repeats interleaved (every target at every "
+            "concurrency, then again). Latencies are per request; p50 and p99 are the medians of the "
+            "repeats' own p50/p99 (the max p99 in brackets); spread = (max - min) / median of the "
+            "repeats' requests/s. Every request goes on a new connection (`Connection: close`, as "
+            "API clients mostly do; with keep-alive, 32 connections on Apache's 20 workers "
+            "leave 12 waiting behind the others). Ratios are against the token-lookup floor at the same "
+            "concurrency, measured in the same run. \"Machine CPU\" is all busy CPU of the machine "
+            "during the run divided by the requests (Apache, PHP, MariaDB, and for the API also "
+            "Asterisk dialling the queued calls)." % (api["seconds"], api["repeats"]), "",
+            "| target | conns | req/s (median) | spread | p50 ms | p99 ms | p99 / floor | "
+            "req/s / floor | machine CPU ms/req | non-200 |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    conns = sorted({r["conns"] for r in runs})
+    names = []
+    for r in runs:
+        if r["target"] not in names:
+            names.append(r["target"])
+    verdict = []
+    for c in conns:
+        floor = [r for r in runs if r["target"] == "floor-token" and r["conns"] == c]
+        fp99 = med([r["p99_us"] for r in floor]) if floor else None
+        frps = med([r["rps"] for r in floor]) if floor else None
+        for n in names:
+            rs = [r for r in runs if r["target"] == n and r["conns"] == c]
+            if not rs:
+                continue
+            rps = med([r["rps"] for r in rs])
+            p99 = med([r["p99_us"] for r in rs])
+            ratio = p99 / fp99 if fp99 else None
+            out.append("| %s | %d | %.0f | %s | %.1f | %.1f (%.1f) | %s | %s | %.1f | %d |" % (
+                n, c, rps, spread([r["rps"] for r in rs]), med([r["p50_us"] for r in rs]) / 1000,
+                p99 / 1000, max(r["p99_us"] for r in rs) / 1000,
+                f(ratio, "%.2fx") if not n.startswith("floor") else "",
+                f(rps / frps, "%.2fx") if frps and not n.startswith("floor") else "",
+                med([r["cpu_ms_per_req"] for r in rs]), sum(r["non200"] for r in rs)))
+            if n in ("index.php", "aibot.php") and ratio is not None:
+                verdict.append((n, c, ratio))
+    out.append("")
+    c1 = min(conns) if conns else None
+    def p50(name):
+        return med([r["p50_us"] for r in runs if r["target"] == name and r["conns"] == c1])
+    if c1 is not None and p50("+bootstrap") and p50("index.php"):
+        out.append("Where the time goes at %d connection (medians of p50): floor %.1f ms, token "
+                   "floor %.1f ms, the module's FreePBX bootstrap alone (`+bootstrap`: hello plus "
+                   "includes/bootstrap.php, no call into the extension) %.1f ms; index.php %.1f ms "
+                   "and aibot.php %.1f ms, so the extension's part (token check, limits, "
+                   "validation, database rows, call file) is about %.1f ms and %.1f ms." % (
+                       c1, p50("floor-hello") / 1000, p50("floor-token") / 1000,
+                       p50("+bootstrap") / 1000, p50("index.php") / 1000,
+                       p50("aibot.php") / 1000, (p50("index.php") - p50("+bootstrap")) / 1000,
+                       (p50("aibot.php") - p50("+bootstrap")) / 1000))
+        out.append("")
+    out.append("The stack loads the debug build of the extension (`make up` builds "
+               "target/debug/libapicall.so), so the extension's share here is a debug build's; "
+               "part 2 shows the gap between the builds on the endpointer.")
+    out.append("")
+    if verdict:
+        met = [v for v in verdict if v[2] <= 2]
+        out.append("Target (p99 within 2x of the token-lookup floor): met for %s; not met for %s." % (
+            ", ".join("%s at %d" % (n, c) for n, c, _ in met) or "none",
+            ", ".join("%s at %d (%.1fx)" % v for v in verdict if v[2] > 2) or "none"))
+        out.append("")
+    return out
+
+
+def listen_section(listen, endp, cores, floor=None):
+    out = ["## 2. Listening cost", ""]
+    if listen:
+        runs = listen["runs"]
+        out += ["N aibot calls at once to test phones 2005N (`UserInputMethod` voice, no STT). "
+                "Step 1: the prompt, the phone speaks its phrase (1-3 s), the answer ends after "
+                "1 s of silence and is kept (the audio-loss check below). Step 2 (the webhook's "
+                "reply): the same prompt (cached), then listening with `Timeout` = 8 s + 0.14 s "
+                "x N while the phone sends silence frames, as a line does in a pause. The window "
+                "is the time in which every call of the run is in step 2's gather, from the last "
+                "call to start listening to the first to time out: nothing but listening runs for "
+                "these calls then. (The stack's phones speak once per call, and a dialplan of "
+                "the bench's own cannot be loaded without changing the stack's scripts: "
+                "extensions.conf includes fixed files only. So the long window holds the pause; "
+                "the speech goes through the same path, frame for frame, in step 1.)", "",
+                "CPU time comes from /proc/<pid>/task/*/schedstat (ns) of Asterisk's threads and "
+                "of every process below it (the EAGI PHP processes, in which the Rust core runs: "
+                "its listening loop on the main thread and the `eagi-audio` reader thread), "
+                "sampled every 0.25 s. Per call-minute = CPU seconds in the window / (calls "
+                "listening x window minutes); medians over the repeats; spread = (max - min) / "
+                "median. \"Machine\" is all busy CPU of the machine in the window per call-minute "
+                "(other work on the machine included).", "",
+                "| calls asked / listening | window s | Asterisk | PHP + core | **total** | spread | "
+                "machine | main / eagi-audio thread | cores at this load |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for n in sorted({r["n"] for r in runs}):
+            rs = [r for r in runs if r["n"] == n]
+            ok = [r for r in rs if r.get("cpu_s_per_call_minute")]
+            def m(k):
+                return med([r["cpu_s_per_call_minute"][k] for r in ok])
+            th_main = med([r["window"]["threads"].get("php", 0) * 60 /
+                           (r["listened"] * r["window"]["seconds"]) for r in ok])
+            th_eagi = med([r["window"]["threads"].get("eagi-audio", 0) * 60 /
+                           (r["listened"] * r["window"]["seconds"]) for r in ok])
+            listened = med([r["listened"] for r in rs])
+            out.append("| %d / %s | %s | %s | %s | **%s** | %s | %s | %s / %s | %s |" % (
+                n, rng([r["listened"] for r in rs], "%d"),
+                f(med([r["window"]["seconds"] for r in ok])),
+                f(m("asterisk"), "%.3f"), f(m("php_core"), "%.3f"), f(m("total"), "%.3f"),
+                spread([r["cpu_s_per_call_minute"]["total"] for r in ok]) if ok else "-",
+                f(m("machine"), "%.3f"), f(th_main, "%.3f"), f(th_eagi, "%.3f"),
+                f(m("total") * listened / 60 if ok else None, "%.2f")))
+        out += ["", "\"Cores at this load\" = total x calls listening / 60: the share of the "
+                "machine's %s cores that the listening calls keep busy." % cores, ""]
+        fl = [r for r in (floor or {}).get("runs", []) if r.get("cpu_s_per_call_minute")]
+        for fn in sorted({r["n"] for r in fl}):
+            frs = [r for r in fl if r["n"] == fn]
+            fa = med([r["cpu_s_per_call_minute"]["asterisk"] for r in frs])
+            mine = [r for r in runs if r["n"] == fn and r.get("cpu_s_per_call_minute")]
+            tot = med([r["cpu_s_per_call_minute"]["total"] for r in mine])
+            ast = med([r["cpu_s_per_call_minute"]["asterisk"] for r in mine])
+            out += ["**Floor** (same run): %d calls to the same phones with Asterisk alone on the "
+                    "calling side (context `stack-selftest`: a prompt, then `Wait(15)`, which reads "
+                    "the phone's frames and drops them; no EAGI, no PHP, no core), %d repeats: "
+                    "%.3f CPU s per call-minute (spread %s, window %s s). With the module, "
+                    "listening costs %s that (Asterisk's own share %s: feeding the EAGI pipe)." % (
+                        fn, len(frs), fa, spread([r["cpu_s_per_call_minute"]["asterisk"]
+                                                  for r in frs]),
+                        f(med([r["window"]["seconds"] for r in frs])),
+                        f(tot / fa if tot and fa else None, "%.1fx"),
+                        f(ast / fa if ast and fa else None, "%.1fx")), ""]
+        out += ["| calls | answers intact | late, not lost | Asterisk voice-queue drops | "
+                "phone playback stretch (max) | sessions refused by MariaDB | DB connections "
+                "per call | status webhooks received | API refusals |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for n in sorted({r["n"] for r in runs}):
+            rs = [r for r in runs if r["n"] == n]
+            per = [r["memory"]["db_connections_per_call"] for r in rs
+                   if r.get("memory") and r["memory"].get("db_connections_per_call") is not None]
+            out.append("| %d | %d/%d | %d | %d (%d calls) | %s | %d (max_connections %s) | %s | %d/%d | %d |" % (
+                n, sum(r["answers_intact"] for r in rs), sum(r["answers_checked"] for r in rs),
+                sum(r["answers_late_not_lost"] for r in rs), sum(r["queue_drops"] for r in rs),
+                sum(r["calls_with_queue_drops"] for r in rs),
+                f(max([r["phone_stretch_max"] or 0 for r in rs]), "%.2f"),
+                sum(r.get("sessions_refused_by_db", 0) for r in rs),
+                rs[0].get("db_max_connections", "?"), f(med(per), "%.1f"),
+                sum(sum(r["outcomes"].values()) for r in rs), sum(r["queued"] for r in rs),
+                sum(len(r["refused"]) for r in rs)))
+        out.append("")
+        notes = []
+        for r in runs:
+            if not r.get("cpu_s_per_call_minute"):
+                notes.append("n=%d repeat %d: no window (%s)" % (
+                    r["n"], r["repeat"], r.get("why_no_window", "shorter than two samples")))
+            bad = {k: v for k, v in r["outcomes"].items() if k != "answered"}
+            if bad:
+                notes.append("n=%d repeat %d: outcomes %s" % (r["n"], r["repeat"], r["outcomes"]))
+            if r.get("other_channels_before"):
+                notes.append("n=%d repeat %d: %d channels of other work were up when it started" % (
+                    r["n"], r["repeat"], r["other_channels_before"]))
+        if notes:
+            out += ["Notes: " + "; ".join(notes) + ".", ""]
+        big = [r for r in runs if r["n"] == max(x["n"] for x in runs)]
+        nbig = big[0]["n"] if big else 0
+        asked = sum(r["n"] for r in big)
+        listened = sum(r["listened"] for r in big)
+        intact_n = sum(r["answers_intact"] for r in big)
+        checked = sum(r["answers_checked"] for r in big)
+        drops = sum(r["queue_drops"] for r in big)
+        out += ["**How audio loss is checked.** The phones' audio reaches the core bit-exact "
+                "(8 kHz signed linear end to end, no transcoding), so every call's kept answer "
+                "(`answers/<id>-1.wav`) must hold the phone's phrase as one exact run of samples: "
+                "from its first to its last sample louder than 64, found in the phrase file sample "
+                "for sample, covering at least 95 % of the phrase's sound (the endpointer keeps "
+                "200 ms after the last loud frame). One lost, repeated or altered 20 ms frame "
+                "breaks the run. An answer that passes once runs of >= 200 ms of exact zeros are "
+                "taken out counts as \"late, not lost\": no frame came for 200 ms and the core "
+                "filled the gap with silence, as it does for a far end that stops sending. For the "
+                "whole call, including step 2's pause, Asterisk's log is searched for "
+                "\"Exceptionally long voice queue length\" on the core's side of each call while "
+                "its session runs: Asterisk drops queued voice frames then. \"Phone playback "
+                "stretch\" is how much longer than the phrase file the test phone took to play "
+                "it (1.00 = real time): above 1 the machine could not keep the phones in time.",
+                "",
+                "Target (%d listening calls without audio loss): %s." % (
+                    nbig, ("met: %d of %d calls listened, %d of %d answers intact, no voice-queue "
+                           "drops" % (listened, asked, intact_n, checked))
+                    if listened == asked and intact_n == checked and not drops else
+                    ("NOT met: %d of %d calls listened (the others failed to start), %d of %d "
+                     "answers intact (%d late, not lost), %d voice-queue drops" % (
+                         listened, asked, intact_n, checked,
+                         sum(r["answers_late_not_lost"] for r in big), drops))), ""]
+        why = []
+        refused_db = sum(r.get("sessions_refused_by_db", 0) for r in big)
+        if refused_db:
+            per = med([r["memory"]["db_connections_per_call"] for r in big
+                       if r.get("memory") and r["memory"].get("db_connections_per_call")])
+            why.append("%d sessions ended at their start because MariaDB refused a connection "
+                       "(\"Too many connections\"): each call's PHP process holds %s connections "
+                       "for the whole call (MariaDB's Threads_connected per call listening; the "
+                       "framework's PDO and the core's own pool, presumably), so %d calls need about %s on "
+                       "top of what the stack already uses, and the stack's MariaDB allows %s "
+                       "(MariaDB's default is 151)" % (
+                           refused_db, f(per, "%.0f"), nbig,
+                           f(round(per * nbig, -1) if per else None, "%.0f"),
+                           big[0].get("db_max_connections", "?")))
+        late = sum(r["answers_late_not_lost"] for r in big)
+        stretch = max([r["phone_stretch_max"] or 0 for r in big] or [0])
+        if late or stretch > 1.1:
+            why.append("%d answers had a gap of 200 ms or more (frames late, none lost) while the "
+                       "test phones themselves fell behind real time (they took up to %.1fx the "
+                       "phrase's length to play it): the CPU was short while the calls were set up "
+                       "(see the load average in the machine table)" % (late, stretch))
+        lost_status = sum(r["queued"] - sum(r["outcomes"].values()) for r in big)
+        if lost_status > 0:
+            why.append("%d of %d status webhooks did not come during the run: the hangup path "
+                       "could not store the status event while MariaDB refused connections "
+                       "(.stack/asterisk/log/apicall.log: \"status event could not be stored\")" % (
+                           lost_status, sum(r["queued"] for r in big)))
+        if why:
+            out += ["Why: " + "; ".join(why) + ".", ""]
+    else:
+        out += ["Listening calls not measured in this run.", ""]
+    if endp:
+        out += ["**Endpointer alone** (`cost_per_frame` in rust/speech/src/endpoint.rs: a "
+                "recorded stream, speech in noise, fed 20 ms at a time, 20 rounds):", "",
+                "| build | ns per 20 ms frame (median) | runs | spread | share of a frame's 20 ms | "
+                "CPU s per call-minute |", "|---|---|---|---|---|---|"]
+        for build, vals in endp.items():
+            if not vals:
+                continue
+            mm = statistics.median(vals)
+            out.append("| %s | %.0f | %s | %s | %.4f %% | %.6f |" % (
+                build, mm, ", ".join("%.0f" % v for v in vals), spread(vals), 100 * mm / 20e6,
+                mm * 3000 / 1e9))
+        out.append("")
+    return out
+
+
+def turn_section(turn):
+    out = ["## 3. Turn timing", ""]
+    if not turn:
+        return out + ["Not measured in this run.", ""]
+    calls = turn["calls"]
+    present = any(c.get("timings_present") for c in calls)
+    out += ["%d calls, one after another (2.5 s apart), to test phones 2005N (phrases 1-9 of "
+            "tests/stack/phrases.txt), `EndOfSpeakSilenceLength` 0.5 s (the default), "
+            "`UserAnswerSTT` on (local service, whisper tiny.en). The webhook answers with a "
+            "step whose prompt is either the step-1 text again (TTS cached) or a new text (TTS "
+            "made then). Inside figures are the webhook payloads' `Timings` (ms, from the end "
+            "of speech as the endpointer places it); outside figures come from the Asterisk log "
+            "(the phone's Playback of the phrase ended, minus the phrase file's trailing "
+            "silence; the next prompt's `Playing` line) and the receiver's clock." % len(calls),
+            ""]
+    if not present:
+        out += ["The payloads carry no `Timings` object yet (the field is pending in the "
+                "core): only the outside figures below are measured.", ""]
+    rows = [
+        ("end of speech -> end detected (`endpointed_ms`)", [c.get("endpointed_ms") for c in calls]),
+        ("end of speech -> transcript ready (`transcribed_ms`)", [c.get("transcribed_ms") for c in calls]),
+        ("end of speech -> webhook POST sent (`webhook_sent_ms`)", [c.get("webhook_sent_ms") for c in calls]),
+        ("outside: end of speech -> webhook received", [c.get("outside_webhook_ms") for c in calls]),
+        ("webhook reply -> next prompt's first audio, TTS cached (`first_audio_ms`)",
+         [c.get("first_audio_ms") for c in calls if c["cached"]]),
+        ("same, TTS made now (`first_audio_ms`)", [c.get("first_audio_ms") for c in calls if not c["cached"]]),
+        ("outside: webhook reply sent -> `Playing` line, TTS cached",
+         [c.get("outside_first_audio_ms") for c in calls if c["cached"]]),
+        ("outside: same, TTS made now", [c.get("outside_first_audio_ms") for c in calls if not c["cached"]]),
+    ]
+    out += ["| interval | median ms | p99 ms | min-max ms | n |", "|---|---|---|---|---|"]
+    for label, vals in rows:
+        s = b.summary(vals)
+        if not s["n"]:
+            out.append("| %s | - | - | - | 0 |" % label)
+            continue
+        out.append("| %s | %.0f | %.0f | %.0f-%.0f | %d |" % (label, s["median"], s["p99"],
+                                                             s["min"], s["max"], s["n"]))
+    out.append("")
+    ep = [c.get("endpointed_ms") for c in calls if c.get("endpointed_ms") is not None]
+    if ep:
+        target = turn.get("end_silence_ms", 500) + 20
+        out += ["Target (a) end detected within EndOfSpeakSilenceLength plus one frame (%d ms): "
+                "%s (max %d ms by the payload). The payload counts samples; the outside figure "
+                "shows the wall clock." % (target, "met" if max(ep) <= target else "NOT met",
+                                           max(ep)), ""]
+    errs = sum(c.get("errors", 0) for c in calls if "errors" in c)
+    words = sum(c.get("words", 0) for c in calls if "words" in c)
+    if words:
+        out += ["Speech-to-text through the whole call path (phone -> Asterisk -> EAGI -> endpointer "
+                "-> local service): %d errors in %d words, word accuracy %.1f %%." % (
+                    errs, words, 100.0 * (words - errs) / words), ""]
+    return out
+
+
+def speech_section(sp):
+    out = ["## 4. Speech (local TTS and STT)", ""]
+    if not sp:
+        return out + ["Not measured in this run.", ""]
+    out += ["Real-time factor = processing time / audio duration (lower is faster; 0.1 = ten "
+            "times faster than real time). Medians of the per-repeat medians; spread = (max - "
+            "min) / median over the repeats.", "",
+            "**Text-to-speech** on tests/speechd/prompts_{en,it}.txt: the local speech service "
+            "as the core calls it (POST /v1/audio/speech, WAV 8 kHz, language given, engine "
+            "picked by the service), and espeak-ng as a process (the fallback).", "",
+            "| engine | prompts | mean audio s | RTF median | spread | RTF p99 (all prompts) |",
+            "|---|---|---|---|---|---|"]
+    for r in sp.get("tts", []):
+        eng = " ".join(x.split("=", 1)[1] for x in r["engine"]) if r["engine"] else ""
+        out.append("| %s%s | %d | %.2f | %.3f | %s | %.3f |" % (
+            r["what"], " (%s)" % eng if eng else "", r["prompts"], r["audio_s_mean"],
+            r["rtf"]["median"], spread(r["rtf_median_per_repeat"]), r["rtf_p99_all"]))
+    out.append("")
+    if sp.get("stt"):
+        out += ["**Speech-to-text**: tests/speechd/bench.py (in-process on the service's engine, "
+                "whisper tiny.en, encoder window auto/15 s, no hint prompt) on the 20 phrases of "
+                "tests/speechd/phrases_en.txt, spoken by each voice, 8 kHz through G.711 mu-law. "
+                "RTF = median STT time per clip / mean clip length.", "",
+                "| voices | clips | mean clip s | word accuracy | WER | STT ms median | RTF median | "
+                "spread |", "|---|---|---|---|---|---|---|---|"]
+        for r in sp["stt"]:
+            out.append("| %s | %d | %.2f | %.1f %% | %.1f %% (%d/%d) | %s | %.3f | %s |" % (
+                r["voices"], r["clips"], r["clip_s_mean"], r["word_accuracy"], r["wer"],
+                r["errors"], r["words"], ", ".join(str(x) for x in r["ms_median_per_repeat"]),
+                r["rtf"]["median"], spread(r["ms_median_per_repeat"])))
+        out.append("")
+    return out
+
+
+def memory_section(listen):
+    out = ["## 5. Memory per concurrent call", ""]
+    runs = [r for r in (listen or {}).get("runs", []) if r.get("memory")]
+    if not runs:
+        return out + ["Not measured in this run.", ""]
+    out += ["Read from /proc/<pid>/smaps_rollup in the middle of each listening window (part 2). "
+            "Asterisk's growth is its RSS then minus its RSS just before the calls, per call "
+            "listening. A PHP process's RSS counts the PHP binary and libraries it shares with "
+            "the others; PSS splits shared pages between the processes that map them, so PSS "
+            "per call is closer to what one more call costs. Medians over the repeats. DB "
+            "connections: MariaDB's Threads_connected then minus before, per call.", "",
+            "| calls listening | PHP RSS MB | PHP PSS MB | Asterisk growth MB/call | "
+            "**per call (PSS) MB** | per call (RSS) MB | DB connections per call |",
+            "|---|---|---|---|---|---|---|"]
+    for n in sorted({r["n"] for r in runs}):
+        rs = [r for r in runs if r["n"] == n]
+        ms = [r["memory"] for r in rs]
+        out.append("| %s | %.1f | %.1f | %.2f | **%.1f** | %.1f | %s |" % (
+            rng([r["listened"] for r in rs], "%d"),
+            med([m["php_rss_kb_median"] for m in ms]) / 1024,
+            med([m["php_pss_kb_median"] for m in ms]) / 1024,
+            med([m["asterisk_delta_kb_per_call"] for m in ms]) / 1024,
+            med([m["per_call_pss_kb"] for m in ms]) / 1024,
+            med([m["per_call_rss_kb"] for m in ms]) / 1024,
+            f(med([m.get("db_connections_per_call") for m in ms]), "%.1f")))
+    out.append("")
+    return out
+
+
+RERUN = """## How to rerun each figure
+
+Everything: `make bench` (brings the stack up with `make up` first; rewrites this file). Parts,
+against a running stack (`make up`), as root, from the repository root; each prints its figures
+and writes JSON to `.stack/bench/results/` (or `$BENCH_OUT`):
+
+| figure | command |
+|---|---|
+| all, one part or a few | `BENCH_PARTS=api,turn make bench` (parts: endpointer, api, listen, floor, turn, speech) |
+| 1. API | `.stack/venv/bin/python tests/bench/api.py --seconds 2 --repeats 3 --conns 1,8,32` (needs the floor pages and `max_concurrent_calls` raised: `make bench` does both; see tests/bench/README.md) |
+| 2. listening cost, 5. memory | `.stack/venv/bin/python tests/bench/calls.py listen --n 1,10,50,100 --repeats 3` (with `max_concurrent_calls` above 100) |
+| 2. listening floor | `.stack/venv/bin/python tests/bench/calls.py floor --n 100 --repeats 3` |
+| 2. endpointer alone | `cargo test --release -p apicall-speech cost_per_frame -- --nocapture` (and without `--release`) |
+| 3. turn timing | `.stack/venv/bin/python tests/bench/calls.py turn --calls 10` |
+| 4. speech | `.stack/venv/bin/python tests/bench/speech.py --repeats 3`; STT alone: `.stack/speech-venv/bin/python tests/speechd/bench.py --voices flite --configs auto15 --hints off` |
+| this file from a results folder | `.stack/venv/bin/python tests/bench/report.py .stack/bench/results/<time> BENCHMARKS.md` |
+
+`BENCH_REPEATS` (3), `BENCH_API_SECONDS` (2) and `BENCH_LISTEN_N` (1,10,50,100) change the
+defaults of `make bench`.
+"""
+
+
+def main():
+    d, dest = sys.argv[1], sys.argv[2]
+    facts = load(d, "facts") or {}
+    durations = {}
+    p = os.path.join(d, "durations.txt")
+    if os.path.exists(p):
+        for line in open(p):
+            k, v = line.split()
+            durations[k] = int(v)
+    endp = {}
+    for build, name in (("release", "endpointer.txt"), ("debug (as the stack runs it)",
+                                                        "endpointer-debug.txt")):
+        q = os.path.join(d, name)
+        if os.path.exists(q):
+            endp[build] = [float(m) for m in re.findall(r"endpointer: ([\d.]+) ns", open(q).read())]
+    out = ["# Benchmarks", "",
+           "Written by `make bench` (tests/bench/) on %s, commit %s%s. Numbers move with the "
+           "machine: on these shared machines read the ratios against the floors and baselines "
+           "measured in the same run rather than the absolute values." % (
+               facts.get("date_utc", "?"), facts.get("commit", "?"),
+               " with uncommitted changes" if facts.get("dirty") else ""), "",
+           "| machine | |", "|---|---|",
+           "| CPU | %s, %s cores |" % (facts.get("cpu", "?"), facts.get("cores", "?")),
+           "| memory | %s GiB |" % facts.get("mem_gib", "?"),
+           "| system | %s, kernel %s |" % (facts.get("os", "?"), facts.get("kernel", "?")),
+           "| stack | %s; PHP %s (mod_php, prefork, 20 workers max); %s; MariaDB %s |" % (
+               facts.get("asterisk", "?"), facts.get("php", "?"), facts.get("apache", "?"),
+               facts.get("mariadb", "?")),
+           "| extension | %s |" % facts.get("extension", "?"),
+           "| tools | %s; %s |" % (facts.get("rustc", "?"), facts.get("wrk", "?")),
+           "| load average (1/5/15 min) | start %s, end %s |" % (
+               " / ".join("%.1f" % x for x in facts.get("load_start", [])) or "?",
+               " / ".join("%.1f" % x for x in facts.get("load_end", [])) or "?"),
+           ""]
+    if durations:
+        out += ["`make bench` took %s s (after `make up`): %s." % (
+            durations.get("total", "?"), ", ".join("%s %d s" % (k, v) for k, v in durations.items()
+                                                   if k != "total")), ""]
+    listen = load(d, "listen")
+    out += api_section(load(d, "api"))
+    out += listen_section(listen, endp, facts.get("cores", "?"), load(d, "floor"))
+    out += turn_section(load(d, "turn"))
+    out += speech_section(load(d, "speech"))
+    out += memory_section(listen)
+    extra = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
+    if os.path.exists(extra):
+        out += [open(extra).read().rstrip(), ""]
+    out += [RERUN]
+    with open(dest + ".tmp", "w") as fh:
+        fh.write("\n".join(out).rstrip() + "\n")
+    os.rename(dest + ".tmp", dest)
+
+
+if __name__ == "__main__":
+    main()
