@@ -260,7 +260,11 @@ def ast(cmd):
                           capture_output=True, text=True, timeout=30).stdout
 
 
-def active_channels():
+def active_channels(*patterns):
+    """Channels up in Asterisk; with patterns, only those whose name contains one of them."""
+    if patterns:
+        return sum(1 for line in ast("core show channels concise").splitlines()
+                   if any(p in line.split("!", 1)[0] for p in patterns))
     out = ast("core show channels count")
     for line in out.splitlines():
         if "active channel" in line:

@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
 """Parts 2, 3 and 5 of `make bench`: real calls on the local stack.
 
-listen  N concurrent aibot calls in speech gather (UserInputMethod voice) to the test phones
-        2005N, which answer, wait for the prompt, speak phrase N and then send silence frames.
-        EndOfSpeakSilenceLength is 10 s (its maximum), so every call keeps listening for about
-        12 s. A sampler reads /proc every 0.25 s: CPU time of every thread of Asterisk and of
-        every process below it (the EAGI PHP processes, in which the Rust core runs), and the
-        machine's busy time; memory (RSS, PSS) every second. Afterwards the Asterisk log tells
-        when each phone started speaking; the webhook and its Timings tell when each call
-        stopped listening. The window is [last phone started speaking, first call stopped
-        listening]: all N calls listen through it, nothing else of theirs runs. CPU seconds per
-        call-minute = CPU in the window / (N x window minutes).
+listen  N concurrent aibot calls (UserInputMethod voice, no STT) to the test phones 2005N.
+        Step 1: the prompt; the phone speaks phrase N; the answer ends after 1 s of silence and
+        is kept. The webhook replies with step 2: the same (cached) prompt, then listening for
+        `hold` seconds (Timeout) while the phone sends silence frames. A sampler reads /proc
+        every 0.25 s: CPU time of every thread of Asterisk and of every process below it (the
+        EAGI PHP processes, in which the Rust core runs), and the machine's busy time; memory
+        (RSS, PSS) and MariaDB's connection count every second. The window is the time in which
+        every call is in step 2's gather (from the last call to start listening, after its
+        prompt as Asterisk's log shows it, to the first call's timeout webhook): nothing else of
+        theirs runs. CPU seconds per call-minute = CPU in the window / (calls x window minutes).
         Audio loss: the phones' audio reaches the core bit-exact (8 kHz slin all the way), so
-        each call's kept answer (answers/<id>-1.wav) must contain phrase N's samples, from its
-        first to its last sound, as one exact run. One lost or late 20 ms frame breaks it.
+        each call's kept answer (answers/<id>-1.wav) must contain phrase N's samples as one
+        exact run; one lost or altered 20 ms frame breaks it. Asterisk's own frame drops
+        ("Exceptionally long voice queue length") on the core's side are counted too.
+floor   The listening floor: N calls to the same phones with Asterisk alone on the calling side
+        (context stack-selftest: Playback then Wait(15), reading and dropping the frames).
 turn    Turn timing: calls to 2005N one after another (staggered), step 1 speech with STT;
         the webhook replies with step 2 whose prompt is the step-1 text again (TTS cached) or
         a new text (TTS made now), then listens 1 s for nothing, so a second webhook carries
@@ -21,8 +24,11 @@ turn    Turn timing: calls to 2005N one after another (staggered), step 1 speech
         log, minus the phrase file's trailing silence) -> webhook received, and webhook reply
         sent -> Asterisk's "Playing" line of the next prompt.
 
-  .stack/venv/bin/python tests/bench/calls.py listen --n 1,10,50,100 [--repeats 3]
+  .stack/venv/bin/python tests/bench/calls.py listen --n 1,10,50,100 [--repeats 3] [--hold S]
+  .stack/venv/bin/python tests/bench/calls.py floor --n 100 [--repeats 3]
   .stack/venv/bin/python tests/bench/calls.py turn [--calls 10]
+
+The listening runs need `max_concurrent_calls` above N (bench.sh sets it for the run).
 """
 
 import argparse
@@ -568,7 +574,6 @@ def turn(args):
                 "UserAnswerSTT": False, "NextMessageWebhookUrl": r.url + "/turn2"}
 
     r.replies["/turn1"] = step2
-    post_all(e, [{"PhoneNumber": "2003", "MessageText": PROMPT, "Language": "en_US"}])
     ids, calls = [], []
     for i in range(args.calls):
         contact = "bench-turn-%d-%d" % (os.getpid(), i)

@@ -324,9 +324,12 @@ def turn_section(turn):
     if ep:
         target = turn.get("end_silence_ms", 500) + 20
         out += ["Target (a) end detected within EndOfSpeakSilenceLength plus one frame (%d ms): "
-                "%s (max %d ms by the payload). The payload counts samples; the outside figure "
-                "shows the wall clock." % (target, "met" if max(ep) <= target else "NOT met",
-                                           max(ep)), ""]
+                "%s (max %d ms by the payload). The payload counts samples from the last frame "
+                "the endpointer heard as speech; the outside figures count from the phrase file's "
+                "last sample louder than 64, which comes later (a word's quiet tail), so they read "
+                "a few tens of ms shorter: the two agree on what happens after the end of "
+                "speech, not on where it is." % (target, "met" if max(ep) <= target else "NOT met",
+                                                 max(ep)), ""]
     errs = sum(c.get("errors", 0) for c in calls if "errors" in c)
     words = sum(c.get("words", 0) for c in calls if "words" in c)
     if words:
