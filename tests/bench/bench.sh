@@ -120,6 +120,8 @@ endpointer() {
   cargo test --release -p apicall-speech --no-run >"$BENCH_OUT/endpointer-build.log" 2>&1 \
     || { tail -20 "$BENCH_OUT/endpointer-build.log" >&2; return 1; }
   bsay "release build of apicall-speech's tests: $(elapsed "$t")"
+  printf 'release-build %s\n' "$(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')" \
+    >> "$BENCH_OUT/durations.txt"
   : > "$BENCH_OUT/endpointer.txt"
   for i in $(seq 1 "$BENCH_REPEATS"); do
     out=$(cargo test --release -p apicall-speech cost_per_frame -- --nocapture 2>&1) || { echo "$out" >&2; return 1; }
