@@ -36,6 +36,7 @@ import array
 import os
 import random
 import re
+import shutil
 import statistics
 import sys
 import threading
@@ -296,19 +297,39 @@ def prompt_seconds(path):
 
 
 def gaps_removed(answer_wav, phrase):
-    """For an answer that is not intact: is it intact once runs of >= 200 ms of exact zeros
-    (what the core feeds when no frame came for 200 ms) are taken out? Then the frames were
-    late, not lost."""
+    """For an answer that is not intact: is every piece of it between runs of >= 200 ms of
+    exact zeros (what the core feeds when no frame came for 200 ms) an exact run of the phrase,
+    the pieces in order? Then frames came late and the core filled the wait with silence, but
+    none was lost or altered."""
     try:
         ans = read_wav(answer_wav)
         first, last = sound_span(ans)
     except (OSError, EOFError, wave.Error, StopIteration):
         return None
-    body = ans[first:last].tobytes()
-    body = re.sub(b"(?:\x00\x00){1600,}", b"", body)
-    samples = phrase[0]
-    i = samples.tobytes().find(body)
-    return i >= 0 and i % 2 == 0
+    body = ans[first:last]
+    pieces, start, zeros = [], 0, 0
+    for i, v in enumerate(body):
+        if v == 0:
+            zeros += 1
+            continue
+        if zeros >= 1600:
+            pieces.append(body[start:i - zeros])
+            start = i
+        zeros = 0
+    pieces.append(body[start:])
+    hay = phrase[0].tobytes()
+    at = 0
+    for piece in pieces:
+        needle = piece.tobytes()
+        if not needle:
+            continue
+        i = hay.find(needle, at)
+        while i >= 0 and i % 2:
+            i = hay.find(needle, i + 1)
+        if i < 0:
+            return False
+        at = i + len(needle)
+    return True
 
 
 def listen_run(e, n, rep, audio, hold):
@@ -372,6 +393,13 @@ def listen_run(e, n, rep, audio, hold):
             c["intact"], c["coverage"] = (got[0], got[1]) if got else (None, None)
             if got and not got[0]:
                 c["late_not_lost"] = gaps_removed(wav, audio[c["phrase"]])
+                keep_dir = os.path.join(os.environ.get("BENCH_OUT") or
+                                        os.path.join(b.BENCH, "results"), "answers-not-intact")
+                os.makedirs(keep_dir, exist_ok=True)
+                try:
+                    shutil.copy(wav, os.path.join(keep_dir, "%s-phrase%d.wav" % (cid, c["phrase"])))
+                except OSError:
+                    pass
             tm = (step1[cid]["body"] or {}).get("Timings") or {}
             c["endpointed_ms"] = tm.get("endpointed_ms")
             c["end1"] = step1[cid]["body"].get("InputEnd")
