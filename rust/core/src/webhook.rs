@@ -31,15 +31,30 @@ pub enum WebhookError {
     Other(String),
 }
 
-/// A per-process client (connection reuse); clients are cheap to clone.
-fn client(t: Timeouts) -> Result<reqwest::Client, WebhookError> {
-    reqwest::Client::builder()
+/// The HTTP client for these time limits, made once per process (building one loads the system
+/// certificates: milliseconds per request otherwise) and made again after a fork.
+pub fn client(t: Timeouts) -> Result<reqwest::Client, WebhookError> {
+    type Clients = Option<(u32, Vec<((Duration, Duration), reqwest::Client)>)>;
+    static CLIENTS: std::sync::Mutex<Clients> = std::sync::Mutex::new(None);
+    let mut guard = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
+    let pid = std::process::id();
+    if guard.as_ref().is_some_and(|(p, _)| *p != pid) {
+        std::mem::forget(guard.take());
+    }
+    let (_, clients) = guard.get_or_insert_with(|| (pid, Vec::new()));
+    let key = (t.connect, t.total);
+    if let Some((_, c)) = clients.iter().find(|(k, _)| *k == key) {
+        return Ok(c.clone());
+    }
+    let c = reqwest::Client::builder()
         .connect_timeout(t.connect)
         .timeout(t.total)
         .redirect(reqwest::redirect::Policy::limited(3))
         .user_agent(concat!("apicall/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| WebhookError::Other(crate::error::chain(&e)))
+        .map_err(|e| WebhookError::Other(crate::error::chain(&e)))?;
+    clients.push((key, c.clone()));
+    Ok(c)
 }
 
 /// How a receiver can tell a delivery is genuine and fresh: `X-Apicall-Timestamp` (Unix

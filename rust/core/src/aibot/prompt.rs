@@ -69,13 +69,11 @@ fn decode(bytes: &[u8]) -> Result<Pcm, String> {
 }
 
 async fn fetch(url: &str) -> Result<Vec<u8>, String> {
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(FETCH_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::limited(3))
-        .user_agent(concat!("apicall/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| crate::error::chain(&e))?;
+    let t = crate::webhook::Timeouts {
+        connect: Duration::from_secs(5),
+        total: FETCH_TIMEOUT,
+    };
+    let client = crate::webhook::client(t).map_err(|e| e.to_string())?;
     let mut resp = client
         .get(url)
         .send()
