@@ -2,7 +2,10 @@
 
 /**
  * Saves or restores the module's kvstore (token, secrets, settings) of the running
- * stack, so the browser test leaves the stack as it found it.
+ * stack, so the browser test leaves the stack as it found it. Both also forget the failed
+ * token attempts recorded for the stack's addresses: the test presents its old token once on
+ * purpose, and earlier suites (or reruns) may have used up the per-address limit, which would
+ * turn the test's valid requests into 429s.
  *
  * Usage: FREEPBX_CONF=... php state.php save|restore FILE
  *
@@ -18,6 +21,7 @@ $restrict_mods = true;
 require getenv('FREEPBX_CONF') ?: '/etc/freepbx.conf';
 $db = \FreePBX::Database();
 $table = 'kvstore_FreePBX_modules_Apicall';
+$db->exec('DELETE FROM apicall_auth_failures');
 if ($argv[1] === 'save') {
     $rows = $db->query("SELECT `key`, `val`, `type`, `id` FROM `$table`")->fetchAll(\PDO::FETCH_ASSOC);
     file_put_contents($argv[2], json_encode($rows));
