@@ -27,12 +27,28 @@ function log_to(string $logFile): void
     }
 }
 
+/**
+ * Lets MariaDB close the FreePBX bootstrap's connection once it has been idle for a
+ * moment. A session's process lives as long as its call but is done with PDO once the
+ * configuration is read; kept open, that idle connection would count against
+ * max_connections once per call in progress. Nothing in this process uses PDO again.
+ */
+function release_framework_connection(): void
+{
+    try {
+        \FreePBX::Database()->exec('SET SESSION wait_timeout = 2');
+    } catch (\Throwable $e) {
+        error_log('apicall AGI: could not shorten the framework connection: ' . $e->getMessage());
+    }
+}
+
 /** Runs $command with the module's $config; returns the exit status. */
 function run(array $config, string $command): int
 {
     try {
         switch ($command) {
             case 'session':
+                release_framework_connection();
                 \Apicall\aibot_session($config);
                 return 0;
             case 'failed':

@@ -41,7 +41,7 @@ pub fn check(cfg: &CoreConfig, token: Option<&str>, remote: Option<&str>) -> Res
     if !ip_text.is_empty() {
         let failures: u64 = runtime::block_on(async {
             schema::ensure(&pool, &cfg.db).await?;
-            let mut conn = pool.get_conn().await.map_err(db_err)?;
+            let mut conn = runtime::conn(&pool).await.map_err(db_err)?;
             conn.exec_first::<u64, _, _>(
                 "SELECT COALESCE(SUM(failures), 0) FROM apicall_auth_failures WHERE ip = ? AND minute >= ?",
                 (&ip_text, minute() - 1),
@@ -62,7 +62,7 @@ pub fn check(cfg: &CoreConfig, token: Option<&str>, remote: Option<&str>) -> Res
     match kvstore::check_token(&cfg.db, token) {
         Err(e) if e.status == 401 && !ip_text.is_empty() => {
             let _ = runtime::block_on(async {
-                let mut conn = pool.get_conn().await?;
+                let mut conn = runtime::conn(&pool).await?;
                 conn.exec_drop(
                     "INSERT INTO apicall_auth_failures (ip, minute, failures) VALUES (?, ?, 1) \
                      ON DUPLICATE KEY UPDATE failures = failures + 1",
@@ -93,7 +93,7 @@ pub fn active_calls(cfg: &CoreConfig) -> Result<u64, ApiError> {
         .unwrap_or(0);
     let pool = runtime::pool(&cfg.db);
     let talking: u64 = runtime::block_on(async {
-        let mut conn = pool.get_conn().await.map_err(db_err)?;
+        let mut conn = runtime::conn(&pool).await.map_err(db_err)?;
         conn.query_first::<u64, _>(
             "SELECT COUNT(*) FROM apicall_calls WHERE status = 'answered' AND answered_at > NOW() - INTERVAL 2 HOUR",
         )
@@ -142,7 +142,7 @@ pub fn idempotent(
     let pool = runtime::pool(&cfg.db);
     let inserted = runtime::block_on(async {
         schema::ensure(&pool, &cfg.db).await?;
-        let mut conn = pool.get_conn().await.map_err(db_err)?;
+        let mut conn = runtime::conn(&pool).await.map_err(db_err)?;
         conn.exec_drop(
             "DELETE FROM apicall_idempotency WHERE created < NOW() - INTERVAL 1 DAY",
             (),
@@ -159,7 +159,7 @@ pub fn idempotent(
     })?;
     if !inserted {
         let stored: Option<Option<String>> = runtime::block_on(async {
-            let mut conn = pool.get_conn().await.map_err(db_err)?;
+            let mut conn = runtime::conn(&pool).await.map_err(db_err)?;
             conn.exec_first(
                 "SELECT response FROM apicall_idempotency WHERE idem_key = ?",
                 (&hash,),
@@ -188,7 +188,7 @@ pub fn idempotent(
     }
     let result = place();
     runtime::block_on(async {
-        let mut conn = pool.get_conn().await.map_err(db_err)?;
+        let mut conn = runtime::conn(&pool).await.map_err(db_err)?;
         match &result {
             Ok(v) => conn
                 .exec_drop(

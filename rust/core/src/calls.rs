@@ -9,6 +9,7 @@ use mysql_async::{Pool, Row};
 
 use crate::aibot::request::AibotRequest;
 use crate::error::{chain, ApiError};
+use crate::runtime;
 
 pub const TABLE: &str = "apicall_calls";
 
@@ -38,7 +39,7 @@ pub async fn insert(
 ) -> Result<(), ApiError> {
     let json =
         serde_json::to_string(request).map_err(|e| ApiError::internal("internal_error", e))?;
-    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
     conn.exec_drop(
         format!(
             "INSERT INTO `{TABLE}` (id, created, kind, tocall, request, public_url, status, attempts, max_retries) \
@@ -52,14 +53,14 @@ pub async fn insert(
 
 /// Removes a row whose call file could not be written, so nothing half-made stays behind.
 pub async fn delete(pool: &Pool, id: &str) -> Result<(), ApiError> {
-    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
     conn.exec_drop(format!("DELETE FROM `{TABLE}` WHERE id = ?"), (id,))
         .await
         .map_err(db_err)
 }
 
 pub async fn load(pool: &Pool, id: &str) -> Result<Option<StoredCall>, ApiError> {
-    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
     let row: Option<Row> = conn
         .exec_first(
             format!(
@@ -112,7 +113,7 @@ pub async fn mark_answered(
     uniqueid: &str,
     linkedid: &str,
 ) -> Result<(), ApiError> {
-    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
     conn.exec_drop(
         format!(
             "UPDATE `{TABLE}` SET status = 'answered', answered_at = COALESCE(answered_at, NOW()), \
@@ -126,7 +127,7 @@ pub async fn mark_answered(
 
 /// The conversation is over: `completed` (reached its destination) or `callee-hangup`.
 pub async fn mark_ended(pool: &Pool, id: &str, outcome: &str) -> Result<(), ApiError> {
-    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
     conn.exec_drop(
         format!("UPDATE `{TABLE}` SET status = 'ended', outcome = COALESCE(outcome, ?), ended_at = NOW() WHERE id = ?"),
         (outcome, id),
@@ -137,7 +138,7 @@ pub async fn mark_ended(pool: &Pool, id: &str, outcome: &str) -> Result<(), ApiE
 
 pub async fn set_last_webhook(pool: &Pool, id: &str, result: &str) -> Result<(), ApiError> {
     let text: String = result.chars().take(250).collect();
-    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
     conn.exec_drop(
         format!("UPDATE `{TABLE}` SET last_webhook = ? WHERE id = ?"),
         (text, id),
@@ -148,7 +149,7 @@ pub async fn set_last_webhook(pool: &Pool, id: &str, result: &str) -> Result<(),
 
 /// Counts one failed attempt; returns the number of attempts so far.
 pub async fn add_failed_attempt(pool: &Pool, id: &str) -> Result<u32, ApiError> {
-    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
     conn.exec_drop(
         format!("UPDATE `{TABLE}` SET attempts = attempts + 1 WHERE id = ?"),
         (id,),
@@ -167,7 +168,7 @@ pub async fn add_failed_attempt(pool: &Pool, id: &str) -> Result<u32, ApiError> 
 
 /// Claims the right to send the call's status: true for exactly one caller, ever.
 pub async fn claim_status(pool: &Pool, id: &str, outcome: &str) -> Result<bool, ApiError> {
-    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
     conn.exec_drop(
         format!(
             "UPDATE `{TABLE}` SET status_sent_at = NOW(), outcome = ?, status = 'ended', \

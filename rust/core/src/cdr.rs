@@ -49,7 +49,7 @@ pub fn rows(
     let pool = runtime::pool(&cdr_db(cfg));
     let sql = format!("SELECT * FROM `cdr` WHERE `{column}` = ? ORDER BY calldate, sequence");
     let rows: Vec<Row> = runtime::block_on(async {
-        let mut conn = pool.get_conn().await?;
+        let mut conn = runtime::conn(&pool).await?;
         conn.exec(sql, (value,)).await
     })
     .map_err(|e: mysql_async::Error| ApiError::database_unavailable(chain(&e)))?;
@@ -63,7 +63,7 @@ pub fn by_userfield(
 ) -> Result<Vec<Map<String, Value>>, ApiError> {
     let pool = runtime::pool(&cdr_db(cfg));
     let rows: Vec<Row> = runtime::block_on(async {
-        let mut conn = pool.get_conn().await?;
+        let mut conn = runtime::conn(&pool).await?;
         conn.exec(
             "SELECT * FROM `cdr` WHERE `userfield` = ? ORDER BY calldate, sequence",
             (userfield,),

@@ -28,7 +28,7 @@ pub async fn get(db: &DbConfig, key: &str) -> Result<Option<String>, ApiError> {
         let mut last = None;
         for _ in 0..2 {
             let attempt = async {
-                let mut conn = pool.get_conn().await?;
+                let mut conn = runtime::conn(&pool).await?;
                 conn.exec_first::<Option<String>, _, _>(sql.as_str(), (key,))
                     .await
             };

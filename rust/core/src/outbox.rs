@@ -51,7 +51,7 @@ pub async fn enqueue(pool: &Pool, cfg: &CoreConfig, ev: &Event) -> Result<(), Ap
     crate::schema::ensure(pool, &cfg.db).await?;
     let headers =
         serde_json::to_string(&ev.headers).map_err(|e| ApiError::internal("internal_error", e))?;
-    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
     conn.exec_drop(
         "INSERT INTO apicall_outbox (event_id, call_id, url, fallback_url, headers, body, created, \
          next_attempt_at, attempts, expires_at) \
@@ -72,7 +72,7 @@ pub async fn enqueue(pool: &Pool, cfg: &CoreConfig, ev: &Event) -> Result<(), Ap
 
 /// Takes the lease of a due, undelivered event; `None` if someone else has it or it is not due.
 async fn lease(pool: &Pool, event_id: &str) -> Result<Option<Event>, ApiError> {
-    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
     conn.exec_drop(
         "UPDATE apicall_outbox SET next_attempt_at = NOW() + INTERVAL ? SECOND \
          WHERE event_id = ? AND delivered_at IS NULL AND next_attempt_at <= NOW() AND expires_at > NOW()",
@@ -159,7 +159,7 @@ pub async fn attempt(pool: &Pool, cfg: &CoreConfig, event_id: &str) -> Result<At
             Err(e) => errors.push(format!("{url}: {e}")),
         }
     }
-    let mut conn = pool.get_conn().await.map_err(db_err)?;
+    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
     if delivered {
         conn.exec_drop(
             "UPDATE apicall_outbox SET delivered_at = NOW(), attempts = attempts + 1, last_error = NULL WHERE event_id = ?",
@@ -221,7 +221,7 @@ pub fn deliver_now(pool: &Pool, cfg: &CoreConfig, event_id: &str, tries: u32) ->
             std::thread::sleep(Duration::from_secs(1));
             // Make the next quick try due at once (the failed one scheduled a backoff).
             let _ = runtime::block_on(async {
-                let mut conn = pool.get_conn().await?;
+                let mut conn = runtime::conn(pool).await?;
                 conn.exec_drop(
                     "UPDATE apicall_outbox SET next_attempt_at = NOW() WHERE event_id = ? AND delivered_at IS NULL",
                     (event_id,),
@@ -260,7 +260,7 @@ pub fn deliver_due(cfg: &CoreConfig, budget: Duration) -> Result<Summary, ApiErr
     let mut summary = Summary::default();
     runtime::block_on(crate::schema::ensure(&pool, &cfg.db))?;
     let due: Vec<String> = runtime::block_on(async {
-        let mut conn = pool.get_conn().await?;
+        let mut conn = runtime::conn(&pool).await?;
         conn.query(
             "SELECT event_id FROM apicall_outbox WHERE delivered_at IS NULL AND next_attempt_at <= NOW() \
              AND expires_at > NOW() ORDER BY next_attempt_at LIMIT 1000",
@@ -280,7 +280,7 @@ pub fn deliver_due(cfg: &CoreConfig, budget: Duration) -> Result<Summary, ApiErr
         }
     }
     summary.pending = runtime::block_on(async {
-        let mut conn = pool.get_conn().await?;
+        let mut conn = runtime::conn(&pool).await?;
         conn.query_first::<u64, _>(
             "SELECT COUNT(*) FROM apicall_outbox WHERE delivered_at IS NULL AND expires_at > NOW()",
         )

@@ -7,9 +7,11 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use mysql_async::{Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
+use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
 
 use crate::config::DbConfig;
 
@@ -59,6 +61,53 @@ pub fn pool(db: &DbConfig) -> Pool {
     })
 }
 
+/// How long a connection attempt may keep retrying in this process, in milliseconds. 0 (the
+/// default, right for the HTTP API: a client gets its 503 at once) tries once. A call's AGI
+/// process sets more: a status event or a call's row must not be lost because MariaDB
+/// refused a connection for a moment ("Too many connections" at a burst of calls).
+static CONNECT_PATIENCE_MS: AtomicU64 = AtomicU64::new(0);
+
+/// Lets connection attempts of this process retry, with backoff, for up to `patience`.
+pub fn set_connect_patience(patience: Duration) {
+    CONNECT_PATIENCE_MS.store(patience.as_millis() as u64, Ordering::Relaxed);
+}
+
+/// A connection from `pool`, retried with backoff within this process's patience. Only the
+/// connecting is retried, never a query, so nothing can run twice.
+pub async fn conn(pool: &Pool) -> Result<Conn, mysql_async::Error> {
+    let patience = Duration::from_millis(CONNECT_PATIENCE_MS.load(Ordering::Relaxed));
+    conn_within(pool, patience).await
+}
+
+async fn conn_within(pool: &Pool, patience: Duration) -> Result<Conn, mysql_async::Error> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match pool.get_conn().await {
+            Ok(c) => return Ok(c),
+            Err(e) if start.elapsed() + pause <= patience => {
+                tracing::warn!(error = %e, retry_in_ms = pause.as_millis() as u64, "database connection refused; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Closes this process's idle database connections; pools are made again on next use. A call's
+/// AGI process lives as long as the call and touches the database only between steps, so it
+/// calls this before it listens: a connection kept idle for the whole call would count against
+/// MariaDB's max_connections once per call (100 calls: 100 connections doing nothing).
+pub fn close_idle_connections() {
+    let pools: Vec<Pool> = with_state(|s| s.pools.drain().map(|(_, p)| p).collect());
+    for pool in pools {
+        if let Err(e) = block_on(pool.disconnect()) {
+            tracing::debug!(error = %e, "closing an idle database connection failed");
+        }
+    }
+}
+
 fn opts(db: &DbConfig) -> Opts {
     let constraints = PoolConstraints::new(0, 4).expect("0 <= 4");
     let mut b = OptsBuilder::default()
@@ -72,4 +121,65 @@ fn opts(db: &DbConfig) -> Opts {
         None => b.ip_or_hostname(db.host.clone()).tcp_port(db.port),
     };
     Opts::from(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::sync::atomic::AtomicUsize;
+
+    /// A "server" that accepts connections and closes them at once, as a MariaDB at its
+    /// connection limit does (it sends an error instead of the handshake): counts attempts.
+    fn refusing_server() -> (u16, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&accepted);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                count.fetch_add(1, Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+        (port, accepted)
+    }
+
+    fn pool_at(port: u16) -> Pool {
+        Pool::new(opts(&DbConfig {
+            host: "127.0.0.1".into(),
+            port,
+            socket: None,
+            user: "u".into(),
+            pass: "p".into(),
+            name: "d".into(),
+        }))
+    }
+
+    #[test]
+    fn without_patience_a_refused_connection_fails_after_one_attempt() {
+        let (port, accepted) = refusing_server();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let result = rt.block_on(conn_within(&pool_at(port), Duration::ZERO));
+        assert!(result.is_err());
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn with_patience_a_refused_connection_is_retried_with_backoff_then_fails() {
+        let (port, accepted) = refusing_server();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        let result = rt.block_on(conn_within(&pool_at(port), Duration::from_millis(2000)));
+        assert!(result.is_err(), "the server never accepts");
+        // Pauses of 100, 200, 400 and 800 ms fit in 2 s, the next (1.6 s) does not: 5 attempts.
+        assert_eq!(accepted.load(Ordering::SeqCst), 5);
+        assert!(start.elapsed() >= Duration::from_millis(1500));
+    }
 }

@@ -26,6 +26,11 @@ pub(crate) fn ignore_sighup() {
     }
 }
 
+/// How long a call's AGI process keeps trying to reach MariaDB before it gives up on a row or a
+/// status event. A burst of calls can exhaust max_connections for a moment; the caller is on
+/// the line (or already gone, for the status) and waiting a few seconds loses nothing.
+pub(crate) const AGI_CONNECT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Call ids are 32 lowercase hex characters.
 pub(crate) fn is_call_id(s: &str) -> bool {
     s.len() == 32

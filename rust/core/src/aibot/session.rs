@@ -24,6 +24,7 @@ pub const INTER_DIGIT: Duration = Duration::from_secs(5);
 /// Runs the session on this process's stdin/stdout (the AGI channel).
 pub fn run(cfg: &CoreConfig) -> Result<(), ApiError> {
     ignore_sighup();
+    runtime::set_connect_patience(super::AGI_CONNECT_PATIENCE);
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let mut agi = Agi::start(stdin.lock(), stdout.lock()).map_err(agi_error)?;
@@ -75,6 +76,8 @@ pub fn converse<R: BufRead, W: Write>(
     let mut n: u32 = 0;
     let outcome = loop {
         n += 1;
+        // Nothing touches the database until the step's answer is in: no connection is kept.
+        runtime::close_idle_connections();
         let answer = match run_step(cfg, agi, &call, &step, n) {
             Ok(a) => a,
             Err(StepError::Hangup) => break "callee-hangup",
