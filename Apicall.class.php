@@ -85,6 +85,18 @@ class Apicall extends \FreePBX_Helpers implements \BMO
     /** The one command an admin runs as root to enable the shipped extension. */
     public const ENABLE_COMMAND = 'fwconsole apicall:enable';
 
+    /** The control script of the local speech service (install, start, stop, status, ...). */
+    public const SPEECH_SCRIPT = 'bin/apicall-speech';
+
+    /** The command an admin runs to manage the local speech service. */
+    public const SPEECH_COMMAND = 'fwconsole apicall:speech';
+
+    /**
+     * The admin command-line tool (crate rust/cli), shipped stripped by the release tarball;
+     * the environment variable APICALL_CLI names another build (development, tests).
+     */
+    public const CLI_BINARY = 'bin/apicall';
+
     public $FreePBX;
 
     public function __construct($freepbx = null)
@@ -122,12 +134,20 @@ class Apicall extends \FreePBX_Helpers implements \BMO
 
     /**
      * Removes what install() made: the public folder, the secrets and settings (the
-     * kvstore), the extension from PHP when this runs as root (else says how), and the
-     * speech cache. FreePBX drops the module.xml tables. Recorded answers in
-     * ASTSPOOLDIR/apicall stay, as FreePBX keeps call recordings.
+     * kvstore), the extension from PHP when this runs as root (else says how), the
+     * speech cache and the local speech service (stopped; its venv and models in
+     * $ASTVARLIBDIR/apicall/speech deleted; the Debian packages it installed stay). FreePBX
+     * drops the module.xml tables. Recorded answers in ASTSPOOLDIR/apicall stay, as FreePBX
+     * keeps call recordings.
      */
     public function uninstall(): void
     {
+        // The local speech service: stopped, its venv and models deleted (apt packages stay).
+        [, $out] = $this->runSpeech('remove');
+        foreach (array_filter(explode("\n", $out)) as $line) {
+            self::say($line);
+        }
+        @rmdir(rtrim($this->amp('ASTVARLIBDIR', '/var/lib/asterisk'), '/') . '/apicall');
         $this->removePublicFolder();
         foreach (self::GENERATED_SECRETS as $key) {
             $this->delConfig($key);
@@ -844,6 +864,229 @@ class Apicall extends \FreePBX_Helpers implements \BMO
         return \Apicall\Agi\run($config, $command);
     }
 
+    // ------------------------------------------------------- local speech service
+
+    /** Whether `local` is in the TTS or the STT provider list (the service is in use). */
+    public function speechUsed(): bool
+    {
+        foreach (['tts_provider', 'stt_provider'] as $key) {
+            if (in_array('local', array_map('trim', explode(',', $this->getSetting($key))), true)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * [host, port] of the local service as stt_url names it when that is plain http on a
+     * loopback address (the service runs on this machine), else null (another machine).
+     */
+    public function speechAddress(): ?array
+    {
+        $url = parse_url($this->getSetting('stt_url'));
+        $host = trim((string) ($url['host'] ?? ''), '[]');
+        if (($url['scheme'] ?? '') !== 'http' || !($host === 'localhost' || $host === '::1' || strpos($host, '127.') === 0)) {
+            return null;
+        }
+        return [$host === 'localhost' ? '127.0.0.1' : $host, (int) ($url['port'] ?? 80)];
+    }
+
+    /**
+     * The environment of bin/apicall-speech: this process's, plus where FreePBX keeps its
+     * data and logs, the user it runs its daemons as, and the address of stt_url. Variables
+     * APICALL_SPEECH_* already set win (the test stack points them at its own service).
+     */
+    private function speechEnv(): array
+    {
+        $env = getenv();
+        $env['ASTVARLIBDIR'] = $this->amp('ASTVARLIBDIR', '/var/lib/asterisk');
+        $env['ASTLOGDIR'] = $this->amp('ASTLOGDIR', '/var/log/asterisk');
+        $more = ['APICALL_SPEECH_USER' => $this->amp('AMPASTERISKUSER', 'asterisk')];
+        $address = $this->speechAddress();
+        if ($address !== null) {
+            $more += ['APICALL_SPEECH_HOST' => $address[0], 'APICALL_SPEECH_PORT' => (string) $address[1]];
+        }
+        foreach ($more as $k => $v) {
+            if (!isset($env[$k]) || $env[$k] === '') {
+                $env[$k] = $v;
+            }
+        }
+        return $env;
+    }
+
+    /**
+     * Runs bin/apicall-speech ACTION (install, start, stop, restart, status, watchdog,
+     * remove). $onLine gets each line of its output as it comes. Returns [exit status, the
+     * output (stdout and stderr)]; status exits 0 running, 1 not answering, 3 stopped,
+     * 4 not installed.
+     */
+    public function runSpeech(string $action, ?callable $onLine = null): array
+    {
+        require_once __DIR__ . '/includes/process.php';
+        $script = __DIR__ . '/' . self::SPEECH_SCRIPT;
+        if (!is_file($script)) {
+            return [127, sprintf(_('API Call: %s is missing: reinstall the module'), $script)];
+        }
+        $timeout = $action === 'install' ? 3600.0 : 180.0;
+        [$code, $out, $err] = \Apicall\Process::run(['/bin/bash', $script, $action], $this->speechEnv(), null, $timeout, $onLine);
+        return [$code, rtrim($out . $err)];
+    }
+
+    /**
+     * `fwconsole start` (hook postAsteriskHooks of FreePBX\Console\Command\Start, declared in
+     * module.xml): starts the local speech service when it is installed and the local
+     * provider is in use. freepbx.service runs `fwconsole start` at boot.
+     */
+    public function startFreepbx($output = null): void
+    {
+        $say = self::writer($output);
+        if (!$this->speechUsed()) {
+            $say(_('API Call: the local speech service is not in use (tts_provider, stt_provider): not started.'));
+            return;
+        }
+        if ($this->speechAddress() === null) {
+            $say(sprintf(_('API Call: stt_url %s is not on this machine: the local speech service is not started here.'), $this->getSetting('stt_url')));
+            return;
+        }
+        [$code] = $this->runSpeech('status');
+        if ($code === 4) {
+            $say(sprintf(_('API Call: the local speech service is not installed. To install it, as root: %s install'), self::SPEECH_COMMAND));
+            return;
+        }
+        [$code, $out] = $this->runSpeech('start');
+        $say($out);
+        if ($code !== 0) {
+            $say(sprintf(_('API Call: the local speech service did not start. Try: %s restart'), self::SPEECH_COMMAND));
+        }
+    }
+
+    /**
+     * `fwconsole stop` (hook preAsteriskHooks of FreePBX\Console\Command\Stop): stops the
+     * local speech service; the watchdog leaves it down until `fwconsole start`.
+     */
+    public function stopFreepbx($output = null): void
+    {
+        $say = self::writer($output);
+        [$code] = $this->runSpeech('status');
+        if ($code === 4) {
+            return;
+        }
+        [, $out] = $this->runSpeech('stop');
+        $say($out);
+    }
+
+    /**
+     * The every-minute job's watchdog: when the local service is installed, in use, not
+     * stopped on purpose and /health fails, says why and restarts it. Returns [ok, output];
+     * the output is empty when there was nothing to do.
+     */
+    public function speechWatchdog(): array
+    {
+        if (!$this->speechUsed() || $this->speechAddress() === null) {
+            return [true, ''];
+        }
+        [$code, $out] = $this->runSpeech('watchdog');
+        if ($out !== '' && strpos($out, 'watchdog: ') !== false) {
+            $this->log('speech service ' . str_replace("\n", ' / ', $out));
+        }
+        return [$code === 0, $out];
+    }
+
+    /**
+     * The status check of the local speech service: [ok, detail], the detail naming the
+     * exact command that fixes it when it is down or not installed.
+     */
+    private function speechCheck(): array
+    {
+        $url = rtrim($this->getSetting('stt_url'), '/');
+        [$ok, $detail] = \Apicall\Probe::http($url . '/health');
+        if ($ok) {
+            return [true, $detail];
+        }
+        $used = $this->speechUsed();
+        if ($this->speechAddress() === null) {
+            return [!$used, $detail . ($used ? '' : ' (not in use)')];
+        }
+        [$code, $out] = $this->runSpeech('status');
+        switch ($code) {
+            case 4:
+                $fix = sprintf(_('not installed; to install it, as root: %s install'), self::SPEECH_COMMAND);
+                break;
+            case 3:
+                $fix = sprintf(_('not running; to start it: %s start'), self::SPEECH_COMMAND);
+                break;
+            case 1:
+                $fix = sprintf(_('not answering; to restart it: %s restart'), self::SPEECH_COMMAND);
+                break;
+            default:
+                $fix = sprintf(_('%s status says: %s'), self::SPEECH_COMMAND, $out);
+        }
+        if (!$used) {
+            return [true, sprintf(_('not in use (tts_provider, stt_provider); %s'), $fix)];
+        }
+        return [false, "$detail: $fix"];
+    }
+
+    /** A function writing lines to a Symfony output (or the install output). */
+    private static function writer($output): callable
+    {
+        return static function (string $text) use ($output): void {
+            foreach (explode("\n", rtrim($text)) as $line) {
+                if ($line === '') {
+                    continue;
+                }
+                if (is_object($output) && method_exists($output, 'writeln')) {
+                    $output->writeln($line, 2 /* OutputInterface::OUTPUT_RAW */);
+                } else {
+                    self::say($line);
+                }
+            }
+        };
+    }
+
+    /** Appends a line to the module's log, $ASTLOGDIR/apicall.log (as the AGI side does). */
+    private function log(string $line): void
+    {
+        $file = rtrim($this->amp('ASTLOGDIR', '/var/log/asterisk'), '/') . '/apicall.log';
+        @file_put_contents($file, sprintf("[%s] apicall: %s\n", date('Y-m-d H:i:s'), $line), FILE_APPEND);
+    }
+
+    // ---------------------------------------------------------- command-line tool
+
+    /** The admin command-line tool: $APICALL_CLI when set, else bin/apicall; null when missing. */
+    public function cliBinary(): ?string
+    {
+        $bin = $this->cliPath();
+        return is_file($bin) && is_executable($bin) ? $bin : null;
+    }
+
+    private function cliPath(): string
+    {
+        $env = getenv('APICALL_CLI');
+        return is_string($env) && $env !== '' ? $env : __DIR__ . '/' . self::CLI_BINARY;
+    }
+
+    /**
+     * Runs the command-line tool with $args after `--config -`, the module's settings as
+     * JSON on its stdin (secrets stay out of the process list). Returns [exit status,
+     * stdout (its JSON), stderr]; exit 127 and a message when the tool is missing.
+     *
+     * @param string[] $args
+     */
+    public function runCli(array $args, float $timeout = 120.0): array
+    {
+        $bin = $this->cliBinary();
+        if ($bin === null) {
+            return [127, '', sprintf(
+                _('API Call: the command-line tool %s is missing or not executable. It ships in the release tarball (make dist): reinstall the module from it.'),
+                $this->cliPath()
+            )];
+        }
+        require_once __DIR__ . '/includes/process.php';
+        $settings = (string) json_encode($this->getSettings(), JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+        return \Apicall\Process::run(array_merge([$bin, '--config', '-'], $args), null, $settings, $timeout);
+    }
+
     // ------------------------------------------------------------ calls, status
 
     /**
@@ -927,8 +1170,7 @@ class Apicall extends \FreePBX_Helpers implements \BMO
         $checks[] = ['Token', (bool) preg_match('/^[0-9a-f]{64}$/D', $token), $token !== ''
             ? 'set (' . substr($token, 0, 4) . '...)' : 'missing: reinstall the module'];
 
-        $stt = $this->getSetting('stt_url');
-        [$speechOk, $detail] = \Apicall\Probe::http(rtrim($stt, '/') . '/health');
+        [$speechOk, $detail] = $this->speechCheck();
         $checks[] = ['Speech service', $speechOk, $detail];
 
         $providers = [];

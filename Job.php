@@ -3,8 +3,10 @@
 /**
  * The module's job for FreePBX 17's job runner (`fwconsole job --run`, started every
  * minute by the asterisk user's crontab): delivers the status events that are due in
- * the durable outbox. Registered by Apicall::install() (Job->addClass), removed with the
- * module.
+ * the durable outbox, and watches the local speech service (when it is installed and in
+ * use, not stopped on purpose, and its /health fails: restarts it and logs why, in the
+ * job's output and in $ASTLOGDIR/apicall.log). Registered by Apicall::install()
+ * (Job->addClass), removed with the module.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -18,13 +20,25 @@ class Job implements \FreePBX\Job\TaskInterface
 {
     public static function run(InputInterface $input, OutputInterface $output)
     {
+        $apicall = \FreePBX::Apicall();
+        $ok = true;
         try {
-            $summary = \FreePBX::Apicall()->deliverOutbox(50);
+            [$speechOk, $said] = $apicall->speechWatchdog();
+            foreach (array_filter(explode("\n", $said)) as $line) {
+                $output->writeln('apicall speech: ' . $line, OutputInterface::OUTPUT_RAW);
+            }
+            $ok = $speechOk;
+        } catch (\Throwable $e) {
+            $output->writeln('apicall speech: ' . $e->getMessage(), OutputInterface::OUTPUT_RAW);
+            $ok = false;
+        }
+        try {
+            $summary = $apicall->deliverOutbox(50);
         } catch (\Throwable $e) {
             $output->writeln('apicall outbox: ' . $e->getMessage());
             return false;
         }
         $output->writeln('apicall outbox: ' . json_encode($summary));
-        return true;
+        return $ok;
     }
 }

@@ -108,7 +108,8 @@ test('module.xml declares the fwconsole commands, each with its Console class', 
     foreach (module_xml()->console->command as $c) {
         $commands[(string) $c->name] = (string) $c->class;
     }
-    eq(['apicall:token' => 'ApicallToken', 'apicall:call' => 'ApicallCall', 'apicall:status' => 'ApicallStatus', 'apicall:enable' => 'ApicallEnable', 'apicall:outbox' => 'ApicallOutbox'], $commands);
+    eq(['apicall:token' => 'ApicallToken', 'apicall:call' => 'ApicallCall', 'apicall:status' => 'ApicallStatus', 'apicall:enable' => 'ApicallEnable', 'apicall:outbox' => 'ApicallOutbox',
+        'apicall:speech' => 'ApicallSpeech', 'apicall:tts' => 'ApicallTts', 'apicall:stt' => 'ApicallStt', 'apicall:providers' => 'ApicallProviders'], $commands);
     foreach ($commands as $name => $class) {
         $file = repo() . "/Console/$class.class.php";
         ok(is_file($file), "$file exists");
@@ -119,6 +120,23 @@ test('module.xml declares the fwconsole commands, each with its Console class', 
         contains('use Symfony\Component\Console\Command\Command;', $src, $file);
         ok((bool) preg_match('/protected function execute\(InputInterface \$input, OutputInterface \$output\): int/', $src), "$file: execute() returns int (Symfony 5.4+)");
     }
+});
+
+test('module.xml hooks fwconsole start/stop to Apicall::startFreepbx/stopFreepbx, as FreePBX reads <hooks>', function (): void {
+    $found = [];
+    foreach (module_xml()->hooks->framework as $fw) {
+        foreach ($fw->method as $m) {
+            $found[(string) $fw['namespace'] . '\\' . (string) $fw['class'] . '::' . (string) $m['callingMethod']] =
+                (string) $m['namespace'] . '\\' . (string) $m['class'] . '->' . (string) $m;
+        }
+    }
+    eq([
+        'FreePBX\\Console\\Command\\Start::postAsteriskHooks' => 'FreePBX\\modules\\Apicall->startFreepbx',
+        'FreePBX\\Console\\Command\\Stop::preAsteriskHooks' => 'FreePBX\\modules\\Apicall->stopFreepbx',
+    ], $found);
+    $src = (string) file_get_contents(repo() . '/Apicall.class.php');
+    ok((bool) preg_match('/public function startFreepbx\(\$output = null\): void/', $src), 'Apicall::startFreepbx($output)');
+    ok((bool) preg_match('/public function stopFreepbx\(\$output = null\): void/', $src), 'Apicall::stopFreepbx($output)');
 });
 
 test('module.xml depends on FreePBX 17, PHP 8.2 and core', function (): void {

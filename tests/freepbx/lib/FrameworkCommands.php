@@ -3,7 +3,9 @@
 /**
  * The framework's own fwconsole commands the stand-in offers, on top of the module
  * commands: `ma` (moduleadmin: install, uninstall, list) and `reload`, doing what
- * tools/install-module.php, uninstall-module.php and reload.php do.
+ * tools/install-module.php, uninstall-module.php and reload.php do; `job`; `start` and
+ * `stop`, running the hooks the active modules declare in module.xml <hooks> for
+ * FreePBX\Console\Command\Start / Stop (pre/postAsteriskHooks) as FreePBX 17 does.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -117,5 +119,161 @@ class Job extends Command
             $failed += $ok ? 0 : 1;
         }
         return $failed === 0 ? 0 : 1;
+    }
+}
+
+/**
+ * The hooks the active modules declare in module.xml for a framework class, the way
+ * FreePBX 17's Hooks reads them: <hooks><framework class="Start"
+ * namespace="FreePBX\Console\Command" [priority="N"]><method callingMethod="postAsteriskHooks"
+ * class="Apicall" namespace="FreePBX\modules">startFreepbx</method></framework></hooks>,
+ * only for a module that has module.xml and <Module>.class.php; sorted by priority
+ * (default 500; a taken priority moves to the next free one). Each hook: module (the
+ * declaring module's rawname, ucfirst), class, namespace, method.
+ */
+final class StandInHooks
+{
+    public static function forMethod(string $class, string $callingMethod): array
+    {
+        $webroot = rtrim((string) \FreePBX::Config()->get('AMPWEBROOT'), '/');
+        $sorted = [];
+        foreach (array_keys(\FreePBX::Modules()->getActiveModules()) as $module) {
+            $dir = "$webroot/admin/modules/$module";
+            if (!is_file("$dir/module.xml") || !is_file("$dir/" . ucfirst($module) . '.class.php')) {
+                continue;
+            }
+            $xml = simplexml_load_file("$dir/module.xml");
+            if ($xml === false || !isset($xml->hooks)) {
+                continue;
+            }
+            foreach ($xml->hooks->children() as $tag => $framework) {
+                $ns = (string) ($framework['namespace'] ?? '');
+                $hookedClass = $ns !== '' ? $ns . '\\' . (string) ($framework['class'] ?? $tag) : (string) ($framework['class'] ?? $tag);
+                if ($hookedClass !== $class) {
+                    continue;
+                }
+                $priority = isset($framework['priority']) ? (int) $framework['priority'] : 500;
+                foreach ($framework->method as $method) {
+                    if ((string) ($method['callingMethod'] ?? '') !== $callingMethod) {
+                        continue;
+                    }
+                    while (isset($sorted[$priority])) {
+                        $priority++;
+                    }
+                    $sorted[$priority] = [
+                        'module' => ucfirst(strtolower($module)),
+                        'class' => (string) ($method['class'] ?? ''),
+                        'namespace' => (string) ($method['namespace'] ?? ''),
+                        'method' => (string) $method,
+                    ];
+                }
+            }
+        }
+        ksort($sorted);
+        return $sorted;
+    }
+
+    /**
+     * Runs the hooks of $command's pre/post step as FreePBX's Start and Stop do:
+     * `$bmo->{module}->{method}($output)`, restricted to the modules named in $only.
+     */
+    public static function run(string $class, string $callingMethod, array $only, OutputInterface $output, bool $announce): void
+    {
+        $bmo = \FreePBX::create();
+        $only = array_map('strtolower', $only);
+        foreach (self::forMethod($class, $callingMethod) as $hook) {
+            if ($only !== [] && !in_array(strtolower($hook['module']), $only, true)) {
+                continue;
+            }
+            if ($announce) {
+                $output->writeln(sprintf('Running Asterisk pre from %s module', $hook['module']));
+            }
+            $module = $hook['module'];
+            $method = $hook['method'];
+            try {
+                $bmo->$module->$method($output);
+            } catch (\Exception $e) {
+                $output->writeln('<error>' . $e->getMessage() . '</error>');
+            }
+        }
+    }
+}
+
+/**
+ * fwconsole start (stand-in): as root, runs the modules' pre-start hooks
+ * (callingMethod preAsteriskHooks) and post-start hooks (postAsteriskHooks) of
+ * FreePBX\Console\Command\Start; --pre / --post run only those, module names restrict
+ * them. Asterisk is the stack's own: the stand-in neither starts nor stops it.
+ */
+class Start extends Command
+{
+    protected function configure(): void
+    {
+        $this->setName('start')
+            ->setDescription('Start Asterisk and run other needed FreePBX commands (stand-in: runs the module hooks)')
+            ->setDefinition([
+                new InputArgument('args', InputArgument::IS_ARRAY, 'Module names'),
+                new \Symfony\Component\Console\Input\InputOption('pre', null, \Symfony\Component\Console\Input\InputOption::VALUE_NONE, 'Only run pre-start hooks'),
+                new \Symfony\Component\Console\Input\InputOption('post', null, \Symfony\Component\Console\Input\InputOption::VALUE_NONE, 'Only run post-start hooks'),
+            ]);
+    }
+
+    protected function execute(InputInterface $input, OutputInterface $output): int
+    {
+        if (posix_geteuid() !== 0) {
+            $output->writeln('<error>You need to be root to run this command</error>');
+            return 1;
+        }
+        $pre = !$input->getOption('post');
+        $post = !$input->getOption('pre');
+        $only = $input->getArgument('args');
+        $output->writeln('Running FreePBX startup...');
+        if ($pre) {
+            StandInHooks::run(self::class, 'preAsteriskHooks', $only, $output, false);
+        }
+        if ($post) {
+            StandInHooks::run(self::class, 'postAsteriskHooks', $only, $output, false);
+        }
+        return 0;
+    }
+}
+
+/**
+ * fwconsole stop (stand-in): as root, runs the modules' pre-stop hooks (each announced,
+ * errors shown and skipped, as FreePBX does) and post-stop hooks of
+ * FreePBX\Console\Command\Stop; --pre / --post and module names as for start.
+ */
+class Stop extends Command
+{
+    protected function configure(): void
+    {
+        $this->setName('stop')
+            ->setDescription('Stop Asterisk and run other needed FreePBX commands (stand-in: runs the module hooks)')
+            ->setDefinition([
+                new InputArgument('args', InputArgument::IS_ARRAY, 'Module names'),
+                new \Symfony\Component\Console\Input\InputOption('pre', null, \Symfony\Component\Console\Input\InputOption::VALUE_NONE, 'Only run pre-stop hooks'),
+                new \Symfony\Component\Console\Input\InputOption('post', null, \Symfony\Component\Console\Input\InputOption::VALUE_NONE, 'Only run post-stop hooks'),
+            ]);
+    }
+
+    protected function execute(InputInterface $input, OutputInterface $output): int
+    {
+        if (posix_geteuid() !== 0) {
+            $output->writeln('<error>You need to be root to run this command</error>');
+            return 1;
+        }
+        $pre = !$input->getOption('post');
+        $post = !$input->getOption('pre');
+        $only = $input->getArgument('args');
+        $output->writeln('Running FreePBX shutdown...');
+        $output->writeln('');
+        if ($pre) {
+            StandInHooks::run(self::class, 'preAsteriskHooks', $only, $output, true);
+        }
+        $output->writeln('');
+        if ($post) {
+            StandInHooks::run(self::class, 'postAsteriskHooks', $only, $output, false);
+        }
+        return 0;
     }
 }
