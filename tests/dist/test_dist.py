@@ -134,13 +134,18 @@ def test_tarball_holds_one_apicall_folder_with_the_module_and_nothing_else():
                  "install.php", "uninstall.php", "index.php", "aibot.php", "cdr.php", "answer.php",
                  "includes/bootstrap.php", "includes/public.php", "includes/agi.php", "views/main.php",
                  "assets/js/apicall.js", "assets/css/apicall.css", "agi-bin/apicall.php",
-                 "Console/ApicallStatus.class.php", "README.md", "LICENSE", "ext/apicall.so"]:
+                 "Console/ApicallStatus.class.php", "Console/ApicallSpeech.class.php", "README.md", "LICENSE",
+                 "ext/apicall.so", "bin/apicall", "bin/apicall-speech", "bin/apicall-speechd",
+                 "bin/requirements-speechd.txt"]:
         assert f"apicall/{must}" in names, must
     for bad in ("target/", "tests/", ".stack", ".git", "rust/", "Cargo", "dist/", "node_modules", "__pycache__"):
         assert not [n for n in names if bad in n], f"{bad} must not be in the tarball"
     modes = {m.name: m.mode & 0o777 for m in members}
     assert modes["apicall/agi-bin/apicall.php"] == 0o755
     assert modes["apicall/ext/apicall.so"] == 0o644
+    for exe in ("bin/apicall", "bin/apicall-speech", "bin/apicall-speechd"):
+        assert modes[f"apicall/{exe}"] == 0o755, exe
+    assert modes["apicall/bin/requirements-speechd.txt"] == 0o644
     assert all(m.uid == 0 and m.gid == 0 for m in members), "owned by root:root like a release"
     assert all(m.isfile() or m.isdir() for m in members), "no links or devices"
 
@@ -159,6 +164,26 @@ def test_release_extension_is_stripped_x86_64_php82_and_loads(tmp_path):
     assert r.returncode == 0, r.stderr
     version, php = r.stdout.split()
     assert version == VERSION and php.startswith("8.2."), r.stdout
+
+
+def test_release_cli_is_stripped_x86_64_and_answers_json(tmp_path):
+    safe_extract(TARBALL, tmp_path, ["apicall/bin/apicall", "apicall/bin/requirements-speechd.txt",
+                                     "apicall/bin/apicall-speechd"])
+    cli = tmp_path / "apicall/bin/apicall"
+    info = subprocess.run(["file", "-b", str(cli)], capture_output=True, text=True).stdout
+    assert "ELF 64-bit LSB" in info and "x86-64" in info and ", stripped" in info, info
+    sections = subprocess.run(["readelf", "-S", str(cli)], capture_output=True, text=True).stdout
+    assert ".debug_info" not in sections and ".symtab" not in sections, "no debug info, no symbol table"
+    r = subprocess.run([str(cli), "--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == f"apicall {VERSION}", r.stdout + r.stderr
+    r = subprocess.run([str(cli), "--config", "-", "providers"], capture_output=True, text=True, timeout=60,
+                       input=json.dumps({"tts_provider": "espeak", "stt_provider": "local",
+                                         "stt_url": "http://127.0.0.1:8765"}))
+    out = json.loads(r.stdout)
+    assert r.returncode == 0 and out["ok"] is True and out["tts"] == ["espeak"] and out["stt"] == ["local"], r.stdout
+    # The shipped service and its pins are the repository's.
+    assert (tmp_path / "apicall/bin/requirements-speechd.txt").read_bytes() == (REPO / "bin/requirements-speechd.txt").read_bytes()
+    assert (tmp_path / "apicall/bin/apicall-speechd").read_bytes() == (REPO / "bin/apicall-speechd").read_bytes()
 
 
 # -------------------------------------------------------- install, call, uninstall
@@ -205,15 +230,39 @@ def site():
     shutil.rmtree(base, ignore_errors=True)
 
 
-def fw(site, *args, extension=None, timeout=120, check=True):
+def fw(site, *args, extension=None, timeout=120, check=True, env=None):
     """The stand-in fwconsole on the separate site, as asterisk. extension: a .so for the
-    CLI's PHP (default: the stack's CLI ini dir, i.e. the stack's debug build)."""
+    CLI's PHP (default: the stack's CLI ini dir, i.e. the stack's debug build); env: more
+    variables."""
     if extension is None:
         cmd, scan = ["php", str(FWCONSOLE)], ENV["PHP_INI_SCAN_DIR"]
     else:
         cmd, scan = ["php", "-d", f"extension={extension}", str(FWCONSOLE)], PHP_DEFAULT_SCAN_DIR
-    return as_asterisk(cmd + list(args), {"FREEPBX_CONF": site["conf"], "PHP_INI_SCAN_DIR": scan},
+    return as_asterisk(cmd + list(args), {"FREEPBX_CONF": site["conf"], "PHP_INI_SCAN_DIR": scan, **(env or {})},
                        timeout=timeout, check=check)
+
+
+def fw_root(site, *args, env=None, timeout=120):
+    """The stand-in fwconsole on the separate site, as root (apicall:speech install)."""
+    e = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
+         "FREEPBX_CONF": site["conf"], "PHP_INI_SCAN_DIR": ENV["PHP_INI_SCAN_DIR"],
+         "ODBCSYSINI": ENV["ODBCSYSINI"], "ODBCINI": ENV["ODBCINI"], **(env or {})}
+    return subprocess.run(["php", str(FWCONSOLE)] + list(args), env=e, capture_output=True, text=True,
+                          timeout=timeout, cwd="/tmp")
+
+
+# The shipped control script pointed at the stack's speech service (venv, models, pid file).
+STACK_SPEECH = {"APICALL_SPEECH_VENV": str(STACK / "speech-venv"), "APICALL_SPEECH_MODELS": str(STACK / "speechd/models"),
+                "APICALL_SPEECH_RUN": str(STACK / "speechd"), "APICALL_SPEECH_LOG": str(STACK / "speechd/speechd.log"),
+                "APICALL_SPEECH_EXTRA_REQUIREMENTS": str(REPO / "tests/speechd/requirements.txt")}
+
+
+def speech_health():
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:8765/health", timeout=3) as resp:
+            return json.loads(resp.read())
+    except (OSError, ValueError):
+        return {}
 
 
 def test_install_reload_call_status_uninstall(site):
@@ -294,6 +343,29 @@ def test_install_reload_call_status_uninstall(site):
     r = fw(site, "apicall:status", extension=so)
     assert r.returncode == 0 and f"apicall {VERSION} loaded" in r.stdout, r.stdout
 
+    # The local speech service through the tarball's control script, on the stack's service.
+    stack_pid = speech_health().get("pid")
+    assert stack_pid, "the stack's speech service runs (make up)"
+    r = fw(site, "apicall:speech", "status", env=STACK_SPEECH)
+    assert f"apicall-speech: running (pid {stack_pid}, http://127.0.0.1:8765, models: " in r.stdout, r.stdout
+    r = fw(site, "apicall:speech", "install", env=STACK_SPEECH, check=False)
+    assert r.returncode == 1 and "needs root" in r.stdout and "As root, run: fwconsole apicall:speech install" in r.stdout, r.stdout
+    t = time.time()
+    r = fw_root(site, "apicall:speech", "install", env=STACK_SPEECH)
+    took = time.time() - t
+    assert r.returncode == 0, r.stdout + r.stderr
+    for line in ("apicall-speech: pico2wave present", f"apicall-speech: venv present ({STACK / 'speech-venv'})",
+                 "apicall-speech: model whisper-tiny.en", f"apicall-speech: running (pid {stack_pid}, http://127.0.0.1:8765)"):
+        assert line in r.stdout, r.stdout
+    speech_data = site["base"] / "lib/apicall/speech"
+    assert f"install done in" in r.stdout and f"(data: {speech_data})" in r.stdout, r.stdout
+    assert speech_data.is_dir() and speech_data.owner() == "asterisk", "the data folder belongs to asterisk"
+    print(f"apicall:speech install with the venv present: {took:.1f} s")
+    # The tarball's own command-line tool, with this install's settings.
+    r = fw(site, "apicall:providers")
+    providers = json.loads(r.stdout)
+    assert providers["ok"] is True and providers["stt"] == ["local"], r.stdout
+
     # fwconsole ma uninstall apicall: nothing of the module left but what FreePBX keeps.
     r = fw(site, "ma", "uninstall", "apicall")
     assert "Module apicall successfully uninstalled" in r.stdout, r.stdout
@@ -311,6 +383,8 @@ def test_install_reload_call_status_uninstall(site):
     assert not public.exists(), "public folder removed"
     assert not (site["webroot"] / "admin/assets/apicall").exists(), "assets link removed"
     assert not (site["base"] / "lib/sounds/apicall").exists(), "speech cache removed"
+    assert not (site["base"] / "lib/apicall").exists(), "speech service data removed"
+    assert speech_health().get("pid") == stack_pid, "the stack's service (not this install's) untouched"
     # What FreePBX keeps: the module's files until `ma remove`, the agi-bin copy.
     assert (module / "module.xml").is_file()
     assert (pathlib.Path(ENV["ASTAGIDIR"]) / "apicall.php").is_file()
