@@ -701,7 +701,12 @@ class Apicall extends \FreePBX_Helpers implements \BMO
      */
     public function getPublicUrl(): string
     {
-        $setting = rtrim($this->getSetting('public_url'), '/');
+        return $this->publicUrlFrom($this->getSetting('public_url'));
+    }
+
+    private function publicUrlFrom(string $setting): string
+    {
+        $setting = rtrim($setting, '/');
         if ($setting !== '') {
             return $setting;
         }
@@ -759,6 +764,16 @@ class Apicall extends \FreePBX_Helpers implements \BMO
             $socket = (string) ini_get('pdo_mysql.default_socket');
         }
         $spool = rtrim($this->amp('ASTSPOOLDIR', '/var/spool/asterisk'), '/');
+        // Every request of the API builds this: the module's stored values in one query,
+        // not one query per setting (getConfig).
+        $stored = $this->storedValues();
+        $setting = static function (string $key) use ($stored): string {
+            $value = $stored[$key] ?? null;
+            if (is_int($value) || is_float($value)) {
+                $value = (string) $value;
+            }
+            return is_string($value) && $value !== '' ? $value : self::SETTING_DEFAULTS[$key];
+        };
         $config = [
             'db_host' => $host,
             'db_port' => (string) ($conf['AMPDBPORT'] ?? '3306'),
@@ -768,27 +783,59 @@ class Apicall extends \FreePBX_Helpers implements \BMO
             'db_socket' => $socket,
             'spool_dir' => $spool,
             'tts_cache_dir' => rtrim($this->amp('ASTVARLIBDIR', '/var/lib/asterisk'), '/') . '/sounds/apicall/tts',
-            'dial_context' => $this->getDialContext(),
-            'default_language' => $this->getDefaultLanguage(),
-            'default_callerid' => $this->getDefaultCallerId(),
+            'dial_context' => $setting('dial_context'),
+            'default_language' => $setting('default_language'),
+            'default_callerid' => $setting('default_callerid'),
             'cdr_db_name' => $this->amp('CDRDBNAME', 'asteriskcdrdb'),
-            'public_url' => $this->getPublicUrl(),
-            'url_secret' => $this->getUrlSecret(),
+            'public_url' => $this->publicUrlFrom($setting('public_url')),
+            'url_secret' => is_string($stored['url_secret'] ?? null) ? $stored['url_secret'] : '',
             'answers_dir' => $spool . '/apicall/answers',
-            'answer_url_lifetime' => $this->getSetting('answer_url_lifetime'),
-            'answer_retention_days' => $this->getSetting('answer_retention_days'),
-            'webhook_timeout' => $this->getSetting('webhook_timeout'),
-            'webhook_connect_timeout' => $this->getSetting('webhook_connect_timeout'),
-            'stt_provider' => $this->getSetting('stt_provider'),
-            'stt_url' => $this->getSetting('stt_url'),
-            'stt_model' => $this->getSetting('stt_model'),
+            'answer_url_lifetime' => $setting('answer_url_lifetime'),
+            'answer_retention_days' => $setting('answer_retention_days'),
+            'webhook_timeout' => $setting('webhook_timeout'),
+            'webhook_connect_timeout' => $setting('webhook_connect_timeout'),
+            'stt_provider' => $setting('stt_provider'),
+            'stt_url' => $setting('stt_url'),
+            'stt_model' => $setting('stt_model'),
         ];
         foreach (array_keys(self::SETTING_DEFAULTS) as $key) {
             if (!array_key_exists($key, $config)) {
-                $config[$key] = $this->getSetting($key);
+                $config[$key] = $setting($key);
             }
         }
         return $config;
+    }
+
+    /**
+     * The module's kvstore values (id "noid") in one query, decoded as getConfig() decodes
+     * them; a value kept as a blob is read through getConfig().
+     */
+    private function storedValues(): array
+    {
+        // The table DB_Helper uses for this object (kvstore_ + its class, \ turned into _).
+        $table = 'kvstore_' . str_replace('\\', '_', get_class($this));
+        try {
+            $rows = $this->FreePBX->Database
+                ->query("SELECT `key`, `val`, `type` FROM `$table` WHERE `id` = 'noid'")
+                ->fetchAll(\PDO::FETCH_ASSOC);
+        } catch (\PDOException $e) {
+            // No table yet (DB_Helper makes it on first use): one getConfig() per value.
+            $rows = [];
+            foreach (array_merge(array_keys(self::SETTING_DEFAULTS), ['url_secret']) as $key) {
+                $rows[] = ['key' => $key, 'val' => null, 'type' => 'blob'];
+            }
+        }
+        $out = [];
+        foreach ($rows as $row) {
+            $key = (string) $row['key'];
+            $out[$key] = match ($row['type']) {
+                'json-arr' => json_decode((string) $row['val'], true),
+                'json-obj' => json_decode((string) $row['val']),
+                'blob' => $this->getConfig($key),
+                default => $row['val'],
+            };
+        }
+        return $out;
     }
 
     /** An Advanced Setting (FreePBX::Config()), else $amp_conf, else $default. */

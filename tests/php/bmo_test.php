@@ -462,7 +462,7 @@ class Apicalltoolstest extends \FreePBX_Helpers implements \BMO {
                 ['tocall', 'varchar(64)', 'NO', '', null],
                 ['request', 'mediumtext', 'NO', '', null],
                 ['public_url', 'varchar(255)', 'YES', '', null],
-                ['status', 'varchar(32)', 'NO', '', null],
+                ['status', 'varchar(32)', 'NO', 'MUL', null],
                 ['outcome', 'varchar(32)', 'YES', '', null],
                 ['attempts', 'int(11)', 'NO', '', '0'],
                 ['max_retries', 'int(11)', 'NO', '', '0'],

@@ -107,8 +107,15 @@ function require_fake_possible(): void
     }
 }
 
+/**
+ * The stack's token, after forgetting the failed token attempts recorded for this
+ * machine's addresses: these tests present wrong tokens on purpose, and earlier suites or
+ * reruns may have used up the per-address limit, which would turn the next requests into
+ * 429s (the limit itself is tested in tests/integration/test_reliability.py).
+ */
 function stack_token(): string
 {
+    stack_pdo()->exec('DELETE FROM apicall_auth_failures');
     $t = stack_pdo()->query("SELECT `val` FROM `kvstore_FreePBX_modules_Apicall` WHERE `key` = 'token' AND `id` = 'noid'")->fetchColumn();
     if (!is_string($t) || $t === '') {
         fail('the stack has no token: module apicall not installed (make up)');
@@ -404,6 +411,7 @@ test('[stack] answer.php: bad signature 403, unknown file 404, as JSON errors', 
 // ------------------------------------------------------- with the real extension
 
 test('[stack][ext] index.php with the real extension: wrong token 401, bad JSON 400', function (): void {
+    stack_token(); // clears the failed-attempt record first
     $s = server('ext-stack');
     assert_error($s->request('POST', '/apicall/index.php', JSON + ['token' => str_repeat('0', 64)], '{"tocall":"2001"}'), 401, 'unauthorized');
     assert_error($s->request('POST', '/apicall/index.php', JSON, '{"tocall":"2001"}'), 401, 'unauthorized');
@@ -413,6 +421,7 @@ test('[stack][ext] index.php with the real extension: wrong token 401, bad JSON 
 });
 
 test('[stack][ext] aibot.php with the real extension: wrong token 401, missing PhoneNumber 400', function (): void {
+    stack_token(); // clears the failed-attempt record first
     require_extension_function('aibot_queue');
     $s = server('ext-stack');
     assert_error($s->request('POST', '/apicall/aibot.php', JSON + ['token' => str_repeat('0', 64)], '{"PhoneNumber":"2001"}'), 401, 'unauthorized');
@@ -422,6 +431,7 @@ test('[stack][ext] aibot.php with the real extension: wrong token 401, missing P
 });
 
 test('[stack][ext] cdr.php with the real extension: 401 without token, {"rows": [...]} with it', function (): void {
+    stack_token(); // clears the failed-attempt record first
     require_extension_function('cdr_rows');
     $s = server('ext-stack');
     assert_error($s->request('GET', '/apicall/cdr.php?uniqueid=1.2'), 401, 'unauthorized');
@@ -433,6 +443,7 @@ test('[stack][ext] cdr.php with the real extension: 401 without token, {"rows": 
 });
 
 test('[stack][ext] cdr.php with the real extension: a real CDR row by its uniqueid and by its linkedid', function (): void {
+    stack_token(); // clears the failed-attempt record first
     require_extension_function('cdr_rows');
     $env = stack_env();
     $row = stack_pdo()->query('SELECT `uniqueid`, `linkedid` FROM `' . ($env['CDR_DB'] ?? 'asteriskcdrdb') . "`.`cdr` WHERE `uniqueid` REGEXP '^[0-9]+[.][0-9]+$' ORDER BY `calldate` DESC LIMIT 1")->fetch(\PDO::FETCH_ASSOC);
@@ -449,6 +460,7 @@ test('[stack][ext] cdr.php with the real extension: a real CDR row by its unique
 });
 
 test('[stack][ext] answer.php with the real extension: 403 without or with a forged signature', function (): void {
+    stack_token(); // clears the failed-attempt record first
     require_extension_function('answer_audio');
     $s = server('ext-stack');
     assert_error($s->request('GET', '/apicall/answer.php'), 403, 'forbidden');
@@ -457,6 +469,7 @@ test('[stack][ext] answer.php with the real extension: 403 without or with a for
 });
 
 test('[stack][ext] answer.php with the real extension: a signed link serves the mp3 until it expires', function (): void {
+    stack_token(); // clears the failed-attempt record first
     require_extension_function('answer_audio');
     $s = server('ext-stack-own-spool');
     $secret = (string) stack_pdo()->query("SELECT `val` FROM `kvstore_FreePBX_modules_Apicall` WHERE `key` = 'url_secret' AND `id` = 'noid'")->fetchColumn();

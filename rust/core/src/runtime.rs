@@ -108,14 +108,32 @@ pub fn close_idle_connections() {
     }
 }
 
+/// How long MariaDB keeps one of our idle connections open (the session's wait_timeout). A web
+/// server's worker keeps one connection between requests so a request does not pay a new
+/// connection's handshake; a worker that gets no more requests must not keep it for the
+/// server's default of 8 hours (one per worker would add up to MariaDB's max_connections).
+const IDLE_SECONDS: usize = 60;
+
 fn opts(db: &DbConfig) -> Opts {
-    let constraints = PoolConstraints::new(0, 4).expect("0 <= 4");
+    // One idle connection is kept (min 1, and no inactive TTL, so never more than min); up to
+    // 4 at once. No reset when a connection comes back: our queries leave no session state,
+    // and a reset would undo the session's wait_timeout.
+    let constraints = PoolConstraints::new(1, 4).expect("1 <= 4");
+    let pool_opts = PoolOpts::default()
+        .with_constraints(constraints)
+        .with_reset_connection(false);
     let mut b = OptsBuilder::default()
         .user(Some(db.user.clone()))
         .pass(Some(db.pass.clone()))
         .db_name(Some(db.name.clone()))
-        .pool_opts(PoolOpts::default().with_constraints(constraints))
-        .prefer_socket(false);
+        .pool_opts(pool_opts)
+        .prefer_socket(false)
+        .init(vec![format!("SET SESSION wait_timeout = {IDLE_SECONDS}")])
+        // The client forgets a connection a little before the server closes it, so it never
+        // sends a query on a connection the server has just dropped. Knowing both values
+        // also spares a query for them on every new connection.
+        .wait_timeout(Some(IDLE_SECONDS - 5))
+        .max_allowed_packet(Some(4 << 20));
     b = match &db.socket {
         Some(sock) => b.socket(Some(sock.clone())),
         None => b.ip_or_hostname(db.host.clone()).tcp_port(db.port),

@@ -140,6 +140,14 @@ impl CallFile {
     /// Writes the call file into `<spool>/tmp` and renames it into `<spool>/outgoing`.
     /// Returns the final path. On any error nothing is left in `outgoing/`.
     pub fn queue(&self, spool_dir: &Path) -> Result<PathBuf, ApiError> {
+        self.stage(spool_dir)?.commit()
+    }
+
+    /// Writes the call file into `<spool>/tmp` and waits until it is on disk, without handing
+    /// it to Asterisk yet: [`Staged::commit`] does that. Split so a caller can make the file
+    /// durable while it stores something else the call needs (the wait for the disk is most of
+    /// the cost of queueing a call).
+    pub fn stage(&self, spool_dir: &Path) -> Result<Staged, ApiError> {
         if self.id.is_empty() || !self.id.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(ApiError::internal(
                 "unsafe_call_file",
@@ -151,10 +159,6 @@ impl CallFile {
         let out_dir = spool_dir.join("outgoing");
         let name = format!("apicall-{}.call", self.id);
         let tmp = tmp_dir.join(&name);
-        let dest = out_dir.join(&name);
-        let spool_err = |what: &str, p: &Path, e: std::io::Error| {
-            ApiError::internal("spool_error", format!("cannot {what} {}: {e}", p.display()))
-        };
         fs::create_dir_all(&tmp_dir).map_err(|e| spool_err("create", &tmp_dir, e))?;
         let write = || -> std::io::Result<()> {
             let mut f = fs::OpenOptions::new()
@@ -168,11 +172,43 @@ impl CallFile {
             let _ = fs::remove_file(&tmp);
             return Err(spool_err("write", &tmp, e));
         }
-        if let Err(e) = fs::rename(&tmp, &dest) {
+        Ok(Staged {
+            tmp: Some(tmp),
+            dest: out_dir.join(&name),
+        })
+    }
+}
+
+fn spool_err(what: &str, p: &Path, e: std::io::Error) -> ApiError {
+    ApiError::internal("spool_error", format!("cannot {what} {}: {e}", p.display()))
+}
+
+/// A call file written to the spool's `tmp/`, not yet seen by Asterisk. Dropped without
+/// [`Staged::commit`], it is removed.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: Option<PathBuf>,
+    dest: PathBuf,
+}
+
+impl Staged {
+    /// Renames the file into `outgoing/`, where Asterisk picks it up. Returns the final path.
+    pub fn commit(mut self) -> Result<PathBuf, ApiError> {
+        let tmp = self.tmp.take().expect("a staged file is committed once");
+        if let Err(e) = fs::rename(&tmp, &self.dest) {
             let _ = fs::remove_file(&tmp);
-            return Err(spool_err("move the call file into", &out_dir, e));
+            let dir = self.dest.parent().unwrap_or(&self.dest);
+            return Err(spool_err("move the call file into", dir, e));
         }
-        Ok(dest)
+        Ok(self.dest.clone())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            let _ = fs::remove_file(tmp);
+        }
     }
 }
 
@@ -249,6 +285,27 @@ mod tests {
         // Missing outgoing folder: error, and the temp file is cleaned up.
         fs::remove_dir_all(dir.join("outgoing")).unwrap();
         assert_eq!(sample().queue(&dir).unwrap_err().code, "spool_error");
+        assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_staged_file_is_outside_outgoing_until_committed_and_gone_if_dropped() {
+        let dir = std::env::temp_dir().join(format!("apicall-stage-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("outgoing")).unwrap();
+        let staged = sample().stage(&dir).unwrap();
+        assert_eq!(fs::read_dir(dir.join("outgoing")).unwrap().count(), 0);
+        assert_eq!(
+            fs::read_to_string(dir.join("tmp/apicall-0123abcd.call")).unwrap(),
+            sample().render().unwrap()
+        );
+        drop(staged);
+        assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(dir.join("outgoing")).unwrap().count(), 0);
+
+        let path = sample().stage(&dir).unwrap().commit().unwrap();
+        assert_eq!(path, dir.join("outgoing/apicall-0123abcd.call"));
         assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
         fs::remove_dir_all(&dir).unwrap();
     }
