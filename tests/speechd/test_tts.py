@@ -251,6 +251,8 @@ def test_models_and_health_list_tts_engines(speechd):
         assert tts["defaults"]["it"] == "pico"
     if tts["engines"]["piper"]["available"]:
         assert models["piper"]["voices"] == ["joe"] and tts["defaults"]["en"] == "piper"
+    # The name OpenAI clients send by default (the module's tts_model setting) is listed.
+    assert models["tts-1"]["type"] == "tts"
 
 
 # ------------------------------------------------------------------ errors as OpenAI answers them
