@@ -9,6 +9,13 @@
  * builds the configuration array the extension takes, writes the module's dialplan,
  * renders the admin page and answers the fwconsole commands (Console/).
  *
+ * What FreePBX calls stays here; the larger concerns it hands on are plain classes in
+ * includes/, loaded when first needed (an API request, which only needs coreConfig(),
+ * loads none of them):
+ * extension.php (the extension in the system's PHP), speech.php (the local speech
+ * service), cli.php (the command-line tool), settings.php (the settings' page and
+ * checks), probe.php (the status checks' probes).
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -125,7 +132,7 @@ class Apicall extends \FreePBX_Helpers implements \BMO
             }
         }
         $this->installPublicFolder();
-        foreach ($this->installExtension() as $line) {
+        foreach ($this->extension()->install() as $line) {
             self::say($line);
         }
         // FreePBX's job runner delivers the outbox's due status events every minute.
@@ -154,7 +161,7 @@ class Apicall extends \FreePBX_Helpers implements \BMO
         }
         $this->deleteAll();
         $this->FreePBX->Job->removeAllByModule('apicall');
-        foreach ($this->removeExtension() as $line) {
+        foreach ($this->extension()->remove() as $line) {
             self::say($line);
         }
         self::removeTree(rtrim($this->amp('ASTVARLIBDIR', '/var/lib/asterisk'), '/') . '/sounds/apicall');
@@ -352,270 +359,6 @@ class Apicall extends \FreePBX_Helpers implements \BMO
         return is_file($inWebroot . '/Apicall.class.php') ? $inWebroot : __DIR__;
     }
 
-    // ---------------------------------------------------------------- extension
-
-    /**
-     * Where the extension goes on the system. Debian's PHP 8.2: the .so in PHP's
-     * extension directory, mods-available/apicall.ini enabled (phpenmod) for Apache and
-     * the CLI, Apache restarted (a graceful reload would dlclose/dlopen a loaded Rust
-     * library). The test suite points these at scratch folders.
-     */
-    protected function systemPaths(): array
-    {
-        $ver = PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION;
-        return [
-            'extension_dir' => (string) PHP_EXTENSION_DIR,
-            'php_etc' => "/etc/php/$ver",
-            'php_version' => $ver,
-            'sapis' => ['apache2', 'cli'],
-            'enmod' => is_executable('/usr/sbin/phpenmod') ? '/usr/sbin/phpenmod' : '',
-            'dismod' => is_executable('/usr/sbin/phpdismod') ? '/usr/sbin/phpdismod' : '',
-            'restart_web' => ['/usr/bin/systemctl', 'try-restart', 'apache2'],
-        ];
-    }
-
-    /** Whether this process may change the system's PHP (it runs as root). */
-    protected function canManageSystem(): bool
-    {
-        return function_exists('posix_geteuid') && posix_geteuid() === 0;
-    }
-
-    /** The extension this copy of the module ships (release tarball), or null. */
-    public function shippedExtension(): ?string
-    {
-        $so = __DIR__ . '/' . self::SHIPPED_EXTENSION;
-        return is_file($so) ? $so : null;
-    }
-
-    /** The PHP CLI binary used to probe whether an extension loads. */
-    public static function phpCli(): string
-    {
-        if (PHP_SAPI === 'cli' && PHP_BINARY !== '') {
-            return PHP_BINARY;
-        }
-        foreach ([PHP_BINDIR . '/php' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION, PHP_BINDIR . '/php', '/usr/bin/php'] as $php) {
-            if (is_executable($php)) {
-                return $php;
-            }
-        }
-        return 'php';
-    }
-
-    /**
-     * install(): enables the shipped extension when this runs as root, else says the one
-     * command to run. Returns the lines to show.
-     */
-    private function installExtension(): array
-    {
-        $shipped = $this->shippedExtension();
-        if ($shipped === null) {
-            $loaded = $this->loadedExtensionVersion();
-            if ($loaded !== null) {
-                return [sprintf(_('API Call: PHP extension %s loaded.'), $loaded)];
-            }
-            return [_('API Call: this copy of the module ships no PHP extension (ext/apicall.so) and none is loaded: install the release tarball, or build it (cargo build --release -p apicall-php).')];
-        }
-        if (!$this->canManageSystem()) {
-            if ($this->extensionCurrent()) {
-                return [_('API Call: the PHP extension is installed and enabled.')];
-            }
-            return [sprintf(_('API Call: the PHP extension could not be enabled: this install does not run as root. As root, run: %s'), self::ENABLE_COMMAND)];
-        }
-        return $this->enableExtension()[1];
-    }
-
-    /** The installed extension is the shipped one and its ini is enabled for every SAPI. */
-    private function extensionCurrent(): bool
-    {
-        $sys = $this->systemPaths();
-        $shipped = $this->shippedExtension();
-        $installed = $sys['extension_dir'] . '/' . self::EXTENSION . '.so';
-        if ($shipped === null || !is_file($installed) || hash_file('sha256', $installed) !== hash_file('sha256', $shipped)) {
-            return false;
-        }
-        foreach ($sys['sapis'] as $sapi) {
-            if (!is_file($sys['php_etc'] . "/$sapi/conf.d/" . $this->iniLinkName())) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private function iniLinkName(): string
-    {
-        return '30-' . self::EXTENSION . '.ini';
-    }
-
-    /**
-     * Installs the shipped extension into PHP (needs root): checks that it loads, copies
-     * it into PHP's extension directory, writes mods-available/apicall.ini, enables it for
-     * Apache and the CLI and restarts Apache when anything changed.
-     * Returns [ok, lines to show].
-     */
-    public function enableExtension(): array
-    {
-        $shipped = $this->shippedExtension();
-        if ($shipped === null) {
-            return [false, [_('API Call: this copy of the module ships no PHP extension (ext/apicall.so).')]];
-        }
-        if (!$this->canManageSystem()) {
-            return [false, [sprintf(_('API Call: enabling the PHP extension needs root. As root, run: %s'), self::ENABLE_COMMAND)]];
-        }
-        require_once __DIR__ . '/includes/probe.php';
-        [$loads, $detail] = \Apicall\Probe::extension(self::phpCli(), $shipped);
-        if (!$loads) {
-            $fix = \Apicall\Probe::fixFor($detail);
-            return [false, [sprintf(_('API Call: %s cannot be loaded: %s'), $shipped, $detail)
-                . ($fix !== '' ? ' ' . sprintf(_('Fix: %s'), $fix) : '')]];
-        }
-        $sys = $this->systemPaths();
-        $lines = [];
-        $changed = false;
-        try {
-            $target = $sys['extension_dir'] . '/' . self::EXTENSION . '.so';
-            if (!is_file($target) || hash_file('sha256', $target) !== hash_file('sha256', $shipped)) {
-                // A new inode (copy + rename): running PHP processes keep the old one mapped.
-                self::writeFileAtomic($target, (string) file_get_contents($shipped), 0644);
-                $lines[] = sprintf(_('API Call: PHP extension %s installed as %s'), $detail, $target);
-                $changed = true;
-            }
-            $ini = $sys['php_etc'] . '/mods-available/' . self::EXTENSION . '.ini';
-            $iniText = "; The apicall module's PHP extension (FreePBX module API Call).\n; priority=30\nextension="
-                . self::EXTENSION . ".so\n";
-            if (!is_file($ini) || file_get_contents($ini) !== $iniText) {
-                self::writeFileAtomic($ini, $iniText, 0644);
-                $changed = true;
-            }
-            foreach ($sys['sapis'] as $sapi) {
-                $link = $sys['php_etc'] . "/$sapi/conf.d/" . $this->iniLinkName();
-                if (is_file($link)) {
-                    continue;
-                }
-                if ($sys['enmod'] !== '') {
-                    [$code, $out] = \Apicall\Probe::run([$sys['enmod'], '-v', $sys['php_version'], '-s', $sapi, self::EXTENSION]);
-                    if ($code !== 0) {
-                        throw new \RuntimeException("phpenmod -s $sapi: " . trim($out));
-                    }
-                } elseif (!is_dir(dirname($link)) || !symlink('../../mods-available/' . self::EXTENSION . '.ini', $link)) {
-                    throw new \RuntimeException("cannot create $link");
-                }
-                $lines[] = sprintf(_('API Call: PHP extension enabled for %s'), $sapi);
-                $changed = true;
-            }
-        } catch (\Throwable $e) {
-            return [false, array_merge($lines, [sprintf(_('API Call: enabling the PHP extension failed: %s'), $e->getMessage())])];
-        }
-        if (!$changed) {
-            return [true, [sprintf(_('API Call: PHP extension %s is installed and enabled.'), $detail)]];
-        }
-        [$code, $out] = \Apicall\Probe::run($sys['restart_web']);
-        $lines[] = $code === 0
-            ? _('API Call: Apache restarted to load the extension.')
-            : sprintf(_('API Call: restarting Apache failed (%s); restart it to load the extension.'), trim($out));
-        return [$code === 0, $lines];
-    }
-
-    /**
-     * uninstall(): takes the extension out of PHP when this runs as root (and it is the
-     * module's: the ini file this module writes exists), else says how. Returns lines.
-     */
-    private function removeExtension(): array
-    {
-        $sys = $this->systemPaths();
-        $ini = $sys['php_etc'] . '/mods-available/' . self::EXTENSION . '.ini';
-        $so = $sys['extension_dir'] . '/' . self::EXTENSION . '.so';
-        if (!is_file($ini) && !is_file($so)) {
-            return [];
-        }
-        if (!$this->canManageSystem()) {
-            return [sprintf(
-                _('API Call: the PHP extension stays enabled: this uninstall does not run as root. As root, run: phpdismod -v %s apicall; rm -f %s %s; systemctl restart apache2'),
-                $sys['php_version'],
-                $ini,
-                $so
-            )];
-        }
-        foreach ($sys['sapis'] as $sapi) {
-            $link = $sys['php_etc'] . "/$sapi/conf.d/" . $this->iniLinkName();
-            if ($sys['dismod'] !== '') {
-                \Apicall\Probe::run([$sys['dismod'], '-v', $sys['php_version'], '-s', $sapi, self::EXTENSION]);
-            }
-            if (is_link($link) || is_file($link)) {
-                unlink($link);
-            }
-        }
-        foreach ([$ini, $so] as $file) {
-            if (is_file($file)) {
-                unlink($file);
-            }
-        }
-        \Apicall\Probe::run($sys['restart_web']);
-        return [_('API Call: PHP extension disabled and removed; Apache restarted.')];
-    }
-
-    /**
-     * The extension as the PHP running this code sees it: ['loaded', 'version',
-     * 'module_version', 'ok', 'reason', 'fix'] (reason and fix empty when ok).
-     */
-    public function extensionState(): array
-    {
-        require_once __DIR__ . '/includes/probe.php';
-        $state = ['loaded' => false, 'version' => '', 'module_version' => self::VERSION, 'ok' => false, 'reason' => '', 'fix' => ''];
-        $loaded = $this->loadedExtensionVersion();
-        if ($loaded !== null) {
-            $state['loaded'] = true;
-            $state['version'] = $loaded;
-            if ($state['version'] === self::VERSION) {
-                $state['ok'] = true;
-            } else {
-                $state['reason'] = sprintf(_('extension %s does not match module %s'), $state['version'], self::VERSION);
-                $state['fix'] = sprintf(_('as root: %s, then restart Apache'), self::ENABLE_COMMAND);
-            }
-            return $state;
-        }
-        $sys = $this->systemPaths();
-        $installed = $sys['extension_dir'] . '/' . self::EXTENSION . '.so';
-        $candidate = is_file($installed) ? $installed : $this->shippedExtension();
-        $sapi = ['apache2handler' => 'apache2', 'fpm-fcgi' => 'fpm'][PHP_SAPI] ?? PHP_SAPI;
-        if ($candidate === null) {
-            $state['reason'] = sprintf(_('not loaded: there is no %s'), $installed);
-            $state['fix'] = _('install the module from its release tarball (it ships the extension), then as root: ') . self::ENABLE_COMMAND;
-            return $state;
-        }
-        [$loads, $detail] = \Apicall\Probe::extension(self::phpCli(), $candidate);
-        if (!$loads) {
-            $state['reason'] = sprintf(_('not loaded: %s cannot be loaded: %s'), $candidate, $detail);
-            $fix = \Apicall\Probe::fixFor($detail);
-            $state['fix'] = $fix !== '' ? sprintf(_('as root: %s'), $fix) : sprintf(_('as root: %s'), self::ENABLE_COMMAND);
-        } elseif ($candidate !== $installed) {
-            $state['reason'] = sprintf(_('not loaded: not installed in %s'), $sys['extension_dir']);
-            $state['fix'] = sprintf(_('as root: %s'), self::ENABLE_COMMAND);
-        } elseif (!is_file($sys['php_etc'] . "/$sapi/conf.d/" . $this->iniLinkName())) {
-            $state['reason'] = sprintf(_('not loaded: not enabled for PHP %s (%s)'), $sapi, $sys['php_etc'] . "/$sapi/conf.d");
-            $state['fix'] = sprintf(_('as root: %s'), self::ENABLE_COMMAND);
-        } else {
-            $state['reason'] = _('not loaded: enabled, but this PHP started before it was enabled');
-            $state['fix'] = _('as root: systemctl restart apache2');
-        }
-        return $state;
-    }
-
-    /** The version of the extension loaded in this PHP, or null when it is not loaded. */
-    protected function loadedExtensionVersion(): ?string
-    {
-        return function_exists('Apicall\\version') ? (string) \Apicall\version() : null;
-    }
-
-    /** Writes a file through a temporary file and a rename (never half a file). */
-    private static function writeFileAtomic(string $path, string $data, int $mode): void
-    {
-        $tmp = dirname($path) . '/.' . basename($path) . '.tmp' . getmypid();
-        if (file_put_contents($tmp, $data) === false || !chmod($tmp, $mode) || !rename($tmp, $path)) {
-            @unlink($tmp);
-            throw new \RuntimeException("cannot write $path");
-        }
-    }
-
     /** Removes a folder of the module and what it holds (symlinks are removed, not followed). */
     private static function removeTree(string $path): void
     {
@@ -632,6 +375,66 @@ class Apicall extends \FreePBX_Helpers implements \BMO
             }
         }
         rmdir($path);
+    }
+
+    // ---------------------------------------------------------------- extension
+    // Enabling the shipped extension in PHP, and why it is or is not loaded, is
+    // includes/extension.php. The four methods below tell it what this machine is; the
+    // tests override them to point it at a scratch copy of PHP's folders.
+
+    /** Where the extension goes on the system: Debian's PHP. */
+    protected function systemPaths(): array
+    {
+        require_once __DIR__ . '/includes/extension.php';
+        return \Apicall\ExtensionInstaller::debianPhp();
+    }
+
+    /** Whether this process may change the system's PHP (it runs as root). */
+    protected function canManageSystem(): bool
+    {
+        return function_exists('posix_geteuid') && posix_geteuid() === 0;
+    }
+
+    /** The extension this copy of the module ships (release tarball), or null. */
+    public function shippedExtension(): ?string
+    {
+        $so = __DIR__ . '/' . self::SHIPPED_EXTENSION;
+        return is_file($so) ? $so : null;
+    }
+
+    /** The version of the extension loaded in this PHP, or null when it is not loaded. */
+    protected function loadedExtensionVersion(): ?string
+    {
+        return function_exists('Apicall\\version') ? (string) \Apicall\version() : null;
+    }
+
+    /**
+     * `fwconsole apicall:enable`: installs the shipped extension into PHP (needs root) and
+     * restarts Apache when anything changed. Returns [ok, lines to show].
+     */
+    public function enableExtension(): array
+    {
+        return $this->extension()->enable();
+    }
+
+    /**
+     * The extension as the PHP running this code sees it: ['loaded', 'version',
+     * 'module_version', 'ok', 'reason', 'fix'] (reason and fix empty when ok).
+     */
+    public function extensionState(): array
+    {
+        return $this->extension()->state();
+    }
+
+    private function extension(): \Apicall\ExtensionInstaller
+    {
+        require_once __DIR__ . '/includes/extension.php';
+        return new \Apicall\ExtensionInstaller(
+            $this->systemPaths(),
+            $this->canManageSystem(),
+            $this->shippedExtension(),
+            $this->loadedExtensionVersion()
+        );
     }
 
     // ----------------------------------------------------------------- settings
@@ -912,72 +715,7 @@ class Apicall extends \FreePBX_Helpers implements \BMO
     }
 
     // ------------------------------------------------------- local speech service
-
-    /** Whether `local` is in the TTS or the STT provider list (the service is in use). */
-    public function speechUsed(): bool
-    {
-        foreach (['tts_provider', 'stt_provider'] as $key) {
-            if (in_array('local', array_map('trim', explode(',', $this->getSetting($key))), true)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * [host, port] of the local service as stt_url names it when that is plain http on a
-     * loopback address (the service runs on this machine), else null (another machine).
-     */
-    public function speechAddress(): ?array
-    {
-        $url = parse_url($this->getSetting('stt_url'));
-        $host = trim((string) ($url['host'] ?? ''), '[]');
-        if (($url['scheme'] ?? '') !== 'http' || !($host === 'localhost' || $host === '::1' || strpos($host, '127.') === 0)) {
-            return null;
-        }
-        return [$host === 'localhost' ? '127.0.0.1' : $host, (int) ($url['port'] ?? 80)];
-    }
-
-    /**
-     * The environment of bin/apicall-speech: this process's, plus where FreePBX keeps its
-     * data and logs, the user it runs its daemons as, and the address of stt_url. Variables
-     * APICALL_SPEECH_* already set win (the test stack points them at its own service).
-     */
-    private function speechEnv(): array
-    {
-        $env = getenv();
-        $env['ASTVARLIBDIR'] = $this->amp('ASTVARLIBDIR', '/var/lib/asterisk');
-        $env['ASTLOGDIR'] = $this->amp('ASTLOGDIR', '/var/log/asterisk');
-        $more = ['APICALL_SPEECH_USER' => $this->amp('AMPASTERISKUSER', 'asterisk')];
-        $address = $this->speechAddress();
-        if ($address !== null) {
-            $more += ['APICALL_SPEECH_HOST' => $address[0], 'APICALL_SPEECH_PORT' => (string) $address[1]];
-        }
-        foreach ($more as $k => $v) {
-            if (!isset($env[$k]) || $env[$k] === '') {
-                $env[$k] = $v;
-            }
-        }
-        return $env;
-    }
-
-    /**
-     * Runs bin/apicall-speech ACTION (install, start, stop, restart, status, watchdog,
-     * remove). $onLine gets each line of its output as it comes. Returns [exit status, the
-     * output (stdout and stderr)]; status exits 0 running, 1 not answering, 3 stopped,
-     * 4 not installed.
-     */
-    public function runSpeech(string $action, ?callable $onLine = null): array
-    {
-        require_once __DIR__ . '/includes/process.php';
-        $script = __DIR__ . '/' . self::SPEECH_SCRIPT;
-        if (!is_file($script)) {
-            return [127, sprintf(_('API Call: %s is missing: reinstall the module'), $script)];
-        }
-        $timeout = $action === 'install' ? 3600.0 : 180.0;
-        [$code, $out, $err] = \Apicall\Process::run(['/bin/bash', $script, $action], $this->speechEnv(), null, $timeout, $onLine);
-        return [$code, rtrim($out . $err)];
-    }
+    // Supervised through the control script bin/apicall-speech: includes/speech.php.
 
     /**
      * `fwconsole start` (hook postAsteriskHooks of FreePBX\Console\Command\Start, declared in
@@ -986,25 +724,7 @@ class Apicall extends \FreePBX_Helpers implements \BMO
      */
     public function startFreepbx($output = null): void
     {
-        $say = self::writer($output);
-        if (!$this->speechUsed()) {
-            $say(_('API Call: the local speech service is not in use (tts_provider, stt_provider): not started.'));
-            return;
-        }
-        if ($this->speechAddress() === null) {
-            $say(sprintf(_('API Call: stt_url %s is not on this machine: the local speech service is not started here.'), $this->getSetting('stt_url')));
-            return;
-        }
-        [$code] = $this->runSpeech('status');
-        if ($code === 4) {
-            $say(sprintf(_('API Call: the local speech service is not installed. To install it, as root: %s install'), self::SPEECH_COMMAND));
-            return;
-        }
-        [$code, $out] = $this->runSpeech('start');
-        $say($out);
-        if ($code !== 0) {
-            $say(sprintf(_('API Call: the local speech service did not start. Try: %s restart'), self::SPEECH_COMMAND));
-        }
+        $this->speech()->start(self::writer($output));
     }
 
     /**
@@ -1013,65 +733,46 @@ class Apicall extends \FreePBX_Helpers implements \BMO
      */
     public function stopFreepbx($output = null): void
     {
-        $say = self::writer($output);
-        [$code] = $this->runSpeech('status');
-        if ($code === 4) {
-            return;
-        }
-        [, $out] = $this->runSpeech('stop');
-        $say($out);
+        $this->speech()->stop(self::writer($output));
     }
 
     /**
-     * The every-minute job's watchdog: when the local service is installed, in use, not
-     * stopped on purpose and /health fails, says why and restarts it. Returns [ok, output];
-     * the output is empty when there was nothing to do.
+     * Runs bin/apicall-speech ACTION (install, start, stop, restart, status, watchdog,
+     * remove) for `fwconsole apicall:speech` and uninstall(). $onLine gets each line of its
+     * output as it comes. Returns [exit status, the output]; status exits 0 running,
+     * 1 not answering, 3 stopped, 4 not installed.
+     */
+    public function runSpeech(string $action, ?callable $onLine = null): array
+    {
+        return $this->speech()->run($action, $onLine);
+    }
+
+    /**
+     * The every-minute job's watchdog (Job.php): restarts the local service when it is in
+     * use, not stopped on purpose and not answering. Returns [ok, output]; the output is
+     * empty when there was nothing to do.
      */
     public function speechWatchdog(): array
     {
-        if (!$this->speechUsed() || $this->speechAddress() === null) {
-            return [true, ''];
-        }
-        [$code, $out] = $this->runSpeech('watchdog');
-        if ($out !== '' && strpos($out, 'watchdog: ') !== false) {
-            $this->log('speech service ' . str_replace("\n", ' / ', $out));
-        }
-        return [$code === 0, $out];
+        return $this->speech()->watchdog();
     }
 
-    /**
-     * The status check of the local speech service: [ok, detail], the detail naming the
-     * exact command that fixes it when it is down or not installed.
-     */
-    private function speechCheck(): array
+    private function speech(): \Apicall\SpeechService
     {
-        $url = rtrim($this->getSetting('stt_url'), '/');
-        [$ok, $detail] = \Apicall\Probe::http($url . '/health');
-        if ($ok) {
-            return [true, $detail];
-        }
-        $used = $this->speechUsed();
-        if ($this->speechAddress() === null) {
-            return [!$used, $detail . ($used ? '' : ' (not in use)')];
-        }
-        [$code, $out] = $this->runSpeech('status');
-        switch ($code) {
-            case 4:
-                $fix = sprintf(_('not installed; to install it, as root: %s install'), self::SPEECH_COMMAND);
-                break;
-            case 3:
-                $fix = sprintf(_('not running; to start it: %s start'), self::SPEECH_COMMAND);
-                break;
-            case 1:
-                $fix = sprintf(_('not answering; to restart it: %s restart'), self::SPEECH_COMMAND);
-                break;
-            default:
-                $fix = sprintf(_('%s status says: %s'), self::SPEECH_COMMAND, $out);
-        }
-        if (!$used) {
-            return [true, sprintf(_('not in use (tts_provider, stt_provider); %s'), $fix)];
-        }
-        return [false, "$detail: $fix"];
+        require_once __DIR__ . '/includes/speech.php';
+        return new \Apicall\SpeechService(
+            __DIR__ . '/' . self::SPEECH_SCRIPT,
+            [
+                'tts_provider' => $this->getSetting('tts_provider'),
+                'stt_provider' => $this->getSetting('stt_provider'),
+                'stt_url' => $this->getSetting('stt_url'),
+            ],
+            [
+                'ASTVARLIBDIR' => $this->amp('ASTVARLIBDIR', '/var/lib/asterisk'),
+                'ASTLOGDIR' => $this->amp('ASTLOGDIR', '/var/log/asterisk'),
+                'AMPASTERISKUSER' => $this->amp('AMPASTERISKUSER', 'asterisk'),
+            ]
+        );
     }
 
     /** A function writing lines to a Symfony output (or the install output). */
@@ -1091,47 +792,19 @@ class Apicall extends \FreePBX_Helpers implements \BMO
         };
     }
 
-    /** Appends a line to the module's log, $ASTLOGDIR/apicall.log (as the AGI side does). */
-    private function log(string $line): void
-    {
-        $file = rtrim($this->amp('ASTLOGDIR', '/var/log/asterisk'), '/') . '/apicall.log';
-        @file_put_contents($file, sprintf("[%s] apicall: %s\n", date('Y-m-d H:i:s'), $line), FILE_APPEND);
-    }
-
     // ---------------------------------------------------------- command-line tool
 
-    /** The admin command-line tool: $APICALL_CLI when set, else bin/apicall; null when missing. */
-    public function cliBinary(): ?string
-    {
-        $bin = $this->cliPath();
-        return is_file($bin) && is_executable($bin) ? $bin : null;
-    }
-
-    private function cliPath(): string
-    {
-        $env = getenv('APICALL_CLI');
-        return is_string($env) && $env !== '' ? $env : __DIR__ . '/' . self::CLI_BINARY;
-    }
-
     /**
-     * Runs the command-line tool with $args after `--config -`, the module's settings as
-     * JSON on its stdin (secrets stay out of the process list). Returns [exit status,
-     * stdout (its JSON), stderr]; exit 127 and a message when the tool is missing.
+     * Runs the command-line tool (includes/cli.php) with $args after `--config -`, the
+     * module's settings as JSON on its stdin. Returns [exit status, stdout (its JSON),
+     * stderr]; exit 127 and a message when the tool is missing.
      *
      * @param string[] $args
      */
     public function runCli(array $args, float $timeout = 120.0): array
     {
-        $bin = $this->cliBinary();
-        if ($bin === null) {
-            return [127, '', sprintf(
-                _('API Call: the command-line tool %s is missing or not executable. It ships in the release tarball (make dist): reinstall the module from it.'),
-                $this->cliPath()
-            )];
-        }
-        require_once __DIR__ . '/includes/process.php';
-        $settings = (string) json_encode($this->getSettings(), JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
-        return \Apicall\Process::run(array_merge([$bin, '--config', '-'], $args), null, $settings, $timeout);
+        require_once __DIR__ . '/includes/cli.php';
+        return (new \Apicall\CommandLineTool(__DIR__))->run($args, fn (): array => $this->getSettings(), $timeout);
     }
 
     // ------------------------------------------------------------ calls, status
@@ -1217,7 +890,7 @@ class Apicall extends \FreePBX_Helpers implements \BMO
         $checks[] = ['Token', (bool) preg_match('/^[0-9a-f]{64}$/D', $token), $token !== ''
             ? 'set (' . substr($token, 0, 4) . '...)' : 'missing: reinstall the module'];
 
-        [$speechOk, $detail] = $this->speechCheck();
+        [$speechOk, $detail] = $this->speech()->check();
         $checks[] = ['Speech service', $speechOk, $detail];
 
         $providers = [];
