@@ -18,6 +18,7 @@ SPDX-License-Identifier: GPL-3.0-or-later
 import json
 import os
 import pathlib
+import posixpath
 import re
 import shutil
 import signal
@@ -132,12 +133,21 @@ def test_tarball_holds_one_apicall_folder_with_the_module_and_nothing_else():
     assert {n.split("/")[0] for n in names} == {"apicall"}, "one top folder apicall/"
     for must in ["module.xml", "Apicall.class.php", "Backup.php", "Restore.php", "Job.php", "page.apicall.php",
                  "install.php", "uninstall.php", "index.php", "aibot.php", "cdr.php", "answer.php",
-                 "includes/bootstrap.php", "includes/public.php", "includes/agi.php", "views/main.php",
+                 "includes/bootstrap.php", "includes/public.php", "includes/agi.php", "includes/extension.php",
+                 "includes/speech.php", "includes/cli.php", "views/main.php",
                  "assets/js/apicall.js", "assets/css/apicall.css", "agi-bin/apicall.php",
                  "Console/ApicallStatus.class.php", "Console/ApicallSpeech.class.php", "README.md", "LICENSE",
                  "ext/apicall.so", "bin/apicall", "bin/apicall-speech", "bin/apicall-speechd",
                  "bin/requirements-speechd.txt"]:
         assert f"apicall/{must}" in names, must
+    # Every file the module's PHP requires from its own folders ships with it.
+    with tarfile.open(TARBALL) as t:
+        for m in t.getmembers():
+            if m.isfile() and m.name.endswith(".php"):
+                text = t.extractfile(m).read().decode()
+                for rel in re.findall(r"require(?:_once)?\s+__DIR__\s*\.\s*'(/[^']+)'", text):
+                    needed = posixpath.normpath(posixpath.dirname(m.name) + rel)
+                    assert needed in names, f"{m.name} requires {rel}: not in the tarball"
     for bad in ("target/", "tests/", ".stack", ".git", "rust/", "Cargo", "dist/", "node_modules", "__pycache__"):
         assert not [n for n in names if bad in n], f"{bad} must not be in the tarball"
     modes = {m.name: m.mode & 0o777 for m in members}
