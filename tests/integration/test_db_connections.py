@@ -10,7 +10,7 @@ import os
 import subprocess
 import time
 
-from conftest import ENV, request, wait_for
+from conftest import ENV, cdr_rows, db_connect, request, wait_for
 
 DB_SOCKET = ENV.get("DB_SOCKET", "")
 DB_PORT = ENV.get("DB_PORT", "33061")
@@ -44,7 +44,8 @@ def mariadb_connections(pid):
     return count
 
 
-def test_a_listening_call_holds_no_database_connection(hooks):
+def test_a_listening_call_holds_no_database_connection(hooks, cdr):
+    hooks.replies["/step"] = [{"MessageText": "Goodbye.", "Language": "en_US"}]
     r = request("aibot.php", {
         # The phone presses 1# after the prompt; the step waits for 6 digits, so it listens
         # until the inter-digit pause (5 s) ends it.
@@ -52,6 +53,7 @@ def test_a_listening_call_holds_no_database_connection(hooks):
         "UserInputMethod": "digits", "NumberOfExpectedDigits": 6, "Timeout": 20,
         "NextMessageWebhookUrl": hooks.url + "/step",
         "CallStatusWebhookUrl": hooks.url + "/status",
+        "GoToDestination": "apicall-test-dest,s,1",
     })
     assert r.status == 200, r
     call_id = r.json()["id"]
@@ -64,9 +66,20 @@ def test_a_listening_call_holds_no_database_connection(hooks):
     held = mariadb_connections(pid)
     assert held == 0, f"the listening session (pid {pid}) holds {held} MariaDB connection(s)"
 
-    # The call goes on as before: the timeout ends the step, the webhook gets it, and the
-    # status event is stored and sent (new connections, made when they are needed).
+    # The call goes on as before, the database used again when needed (new connections): the
+    # timeout ends the step, the webhook gets it, its result and the call's end are recorded,
+    # the call reaches its destination, and the status event is stored and sent.
     step = hooks.wait("/step", timeout=30).json()
     assert step["InputEnd"] == "timeout" and step["PressedDigits"].startswith("1"), step
+    wait_for(f"call {call_id} to reach apicall-test-dest",
+             lambda: cdr_rows(cdr, "userfield = %s", (f"dest:{call_id}",)), timeout=60)
     status = hooks.wait("/status", timeout=30).json()
     assert status["CallId"] == call_id and status["Outcome"] == "answered"
+    conn = db_connect("asterisk")
+    try:
+        with conn.cursor() as c:
+            c.execute("SELECT last_webhook, ended_at FROM apicall_calls WHERE id = %s", (call_id,))
+            row = c.fetchone()
+    finally:
+        conn.close()
+    assert row["last_webhook"] == "step 1: ok" and row["ended_at"] is not None, row

@@ -59,13 +59,15 @@ pub fn converse<R: BufRead, W: Write>(
         .map_err(agi_error)?
         .filter(|s| is_call_id(s))
         .ok_or_else(|| ApiError::internal("agi_error", "APICALL_ID is missing on the channel"))?;
-    let pool = runtime::pool(&cfg.db);
-    let call = runtime::block_on(calls::load(&pool, &id))?.ok_or_else(|| {
+    // The pool is asked for at each use, never kept: close_idle_connections() below ends the
+    // process's pools while the call listens, and a kept handle would be a closed pool.
+    let pool = || runtime::pool(&cfg.db);
+    let call = runtime::block_on(calls::load(&pool(), &id))?.ok_or_else(|| {
         ApiError::internal("agi_error", format!("call {id} is not in the database"))
     })?;
     let parties = parties(agi, &call).map_err(agi_error)?;
     runtime::block_on(calls::mark_answered(
-        &pool,
+        &pool(),
         &id,
         &parties.uniqueid,
         &parties.linkedid,
@@ -110,7 +112,7 @@ pub fn converse<R: BufRead, W: Write>(
         match next_step(cfg, &url, &step, &result) {
             Ok(next) => {
                 let _ = runtime::block_on(calls::set_last_webhook(
-                    &pool,
+                    &pool(),
                     &id,
                     &format!("step {n}: ok"),
                 ));
@@ -126,7 +128,7 @@ pub fn converse<R: BufRead, W: Write>(
                 );
                 let _ = agi.verbose(&format!("apicall {id}: webhook failed: {why}"), 1);
                 let _ = runtime::block_on(calls::set_last_webhook(
-                    &pool,
+                    &pool(),
                     &id,
                     &format!("step {n}: {why}"),
                 ));
@@ -134,7 +136,7 @@ pub fn converse<R: BufRead, W: Write>(
             }
         }
     };
-    runtime::block_on(calls::mark_ended(&pool, &id, outcome))?;
+    runtime::block_on(calls::mark_ended(&pool(), &id, outcome))?;
     if outcome == "callee-hangup" {
         tracing::info!(id, step = n, "callee hung up");
         return Ok(());
