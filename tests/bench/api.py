@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Part 1 of `make bench`: requests/s and latency of index.php and aibot.php at 1, 8 and 32
-connections, next to two floors on the same Apache (hello.php; token.php = hello + one token
-lookup in MariaDB), with wrk and tests/bench/post.lua. Repeats are interleaved (every target at
-every concurrency, then again), so drift on a shared machine hits all targets alike.
+connections, next to three floors on the same Apache (hello.php; token.php = hello + one token
+lookup in MariaDB; durable.php = token.php + a 350-byte file written in the spool's tmp/,
+fsynced and unlinked: what queueing a call durably cannot avoid), with wrk and
+tests/bench/post.lua. Repeats are interleaved (every target at every concurrency, then again),
+so drift on a shared machine hits all targets alike. Before each repeat, the cost of one fsync
+is measured directly: 100 times write 350 bytes + fsync + unlink in the same spool tmp/.
 
 Each measured run at more than one connection is preceded by a 1 s warm-up at the same
 concurrency (Apache prefork spawns its children; the extension builds its per-process runtime
@@ -30,6 +33,7 @@ def targets(e):
     return [
         ("floor-hello", base + "/bench/hello.php", {"x": 1}),
         ("floor-token", base + "/bench/token.php", {"x": 1}),
+        ("floor-durable", base + "/bench/durable.php", {"x": 1}),
         ("+bootstrap", base + "/bench/bootstrap.php", {"x": 1}),
         ("index.php", e["APICALL_URL"] + "/index.php", {"tocall": "2003"}),
         ("aibot.php", e["APICALL_URL"] + "/aibot.php", {"PhoneNumber": "2003"}),
@@ -62,6 +66,25 @@ def wrk_once(url, body, token, conns, seconds):
                 raise RuntimeError("no requests done: %s" % line)
             return r
     raise RuntimeError("wrk printed no result: %s %s" % (out.stdout, out.stderr))
+
+
+def fsync_probe(folder, n=100, size=350):
+    """Milliseconds of write + fsync + unlink of a `size`-byte file in `folder`, n times: the
+    disk's cost of making a call file durable, without Apache or PHP around it."""
+    data = b"x" * (size - 1) + b"\n"
+    ms = []
+    for i in range(n):
+        path = os.path.join(folder, "bench-fsync-%d-%d.tmp" % (os.getpid(), i))
+        t0 = time.perf_counter()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(path)
+        ms.append((time.perf_counter() - t0) * 1000)
+    return ms
 
 
 def settle(limit=60):
@@ -99,7 +122,15 @@ def main():
             raise SystemExit("%s answered %s %s: not benchmarking it" % (name, st, reply))
     settle()
     runs = []
+    fsync = []
+    spool_tmp = os.path.join(e["ASTSPOOLDIR"], "tmp")
     for rep in range(args.repeats):
+        ms = fsync_probe(spool_tmp)
+        s = b.summary(ms)
+        fsync.append({"repeat": rep + 1, "n": len(ms), "p50_ms": s["median"], "p99_ms": s["p99"],
+                      "min_ms": s["min"], "max_ms": s["max"]})
+        b.log("fsync probe rep %d (%s, 350 bytes, %d times): p50 %.2f ms  p99 %.2f ms" % (
+            rep + 1, spool_tmp, len(ms), s["median"], s["p99"]))
         for c in conns:
             for name, url, body in tg:
                 if c > 1:
@@ -121,7 +152,8 @@ def main():
                     waited = settle()
                     if waited is None:
                         b.log("warning: calls still queued/active 60 s after the run")
-    b.save("api", {"seconds": args.seconds, "repeats": args.repeats, "runs": runs})
+    b.save("api", {"seconds": args.seconds, "repeats": args.repeats, "runs": runs,
+                   "fsync": fsync, "fsync_dir": spool_tmp})
 
 
 if __name__ == "__main__":

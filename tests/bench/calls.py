@@ -38,6 +38,7 @@ import random
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -50,6 +51,7 @@ import benchlib as b  # noqa: E402
 PROMPT = "Please answer after the tone."
 PHRASES_TXT = os.path.join(b.REPO, "tests", "stack", "phrases.txt")
 LINE_RE = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3})\] ")
+EXT_RE = re.compile(r"/\S*libapicall\.so")
 
 
 def phrases():
@@ -165,6 +167,49 @@ class Log:
 
 # ------------------------------------------------------------------------------ /proc sampler
 
+def db_client_sockets():
+    """Socket inodes of the clients connected to the stack's MariaDB (its unix socket, from
+    `ss`; its TCP port, from /proc/net/tcp*), to tell which processes hold its connections."""
+    e = b.env()
+    out = set()
+    try:
+        ss = subprocess.run(["ss", "-Hxn"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        ss = ""
+    for line in ss.splitlines():
+        f = line.split()
+        if len(f) >= 8 and f[4] == e["DB_SOCKET"]:
+            out.add(f[7])
+    port = "%04X" % int(e["DB_PORT"])
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as fh:
+                next(fh)
+                for line in fh:
+                    f = line.split()
+                    if f[2].endswith(":" + port) and f[3] == "01":    # ESTABLISHED, to MariaDB
+                        out.add(f[9])
+        except (OSError, StopIteration):
+            pass
+    return out
+
+
+def sockets_of(pid, inodes):
+    """How many of `inodes` the process holds open."""
+    n = 0
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                n += 1
+    except OSError:
+        pass
+    return n
+
+
 class Sampler:
     """CPU of Asterisk (all threads) and of every process below it, by thread name, plus the
     machine's busy seconds, every `every` s; memory every `mem_every` s."""
@@ -177,6 +222,7 @@ class Sampler:
             self.db = None
         self.every, self.mem_every = every, mem_every
         self.cpu, self.mem = [], []
+        self.ext_mapped = set()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
@@ -207,8 +253,24 @@ class Sampler:
         ast = b.mem_kb(self.ast)
         procs = [b.mem_kb(p) for p in kids]
         procs = [p for p in procs if p[0] is not None]
+        # Which extension build the AGI PHP processes run (a few of them are enough).
+        for pid in kids[:3]:
+            try:
+                with open("/proc/%d/maps" % pid) as f:
+                    self.ext_mapped.update(EXT_RE.findall(f.read()))
+            except OSError:
+                pass
+        clients = db_client_sockets()
+        try:
+            with open(os.path.join(b.STACK, "apache", "run", "httpd.pid")) as f:
+                apache = int(f.read().strip())
+            apache = [apache] + b.children(apache)
+        except (OSError, ValueError):
+            apache = []
         return {"t": time.time(), "asterisk_rss": ast[0], "asterisk_pss": ast[1],
                 "db_connections": self.db_connections(),
+                "db_connections_php": sum(sockets_of(p, clients) for p in kids),
+                "db_connections_apache": sum(sockets_of(p, clients) for p in apache),
                 "php": len(procs), "php_rss": [p[0] for p in procs],
                 "php_pss": [p[1] for p in procs]}
 
@@ -412,15 +474,32 @@ def listen_run(e, n, rep, audio, hold):
             c["end2"] = step2[cid]["body"].get("InputEnd")
         per_call.append(c)
     n_eff = len(starts)
+    # The module's log over this run: sessions MariaDB refused, and what became of the status
+    # events (stored for delivery, delivered late or not at all).
     too_many = 0
+    applog_counts = {"too_many_connections": 0, "status_not_stored": 0,
+                     "status_not_delivered": 0}
     if os.path.exists(applog):
         with open(applog, "rb") as fh:
             fh.seek(applog_at)
             for line in fh.read().decode(errors="replace").splitlines():
-                if "Too many connections" in line and "AGI: session" in line:
-                    too_many += 1
+                if "Too many connections" in line:
+                    applog_counts["too_many_connections"] += 1
+                    if "AGI: session" in line:
+                        too_many += 1
+                if "status event could not be stored" in line:
+                    applog_counts["status_not_stored"] += 1
+                if "status event not delivered" in line:
+                    applog_counts["status_not_delivered"] += 1
+    conns = [m["db_connections"] for m in s.mem if m["db_connections"] is not None]
+    setup = s.between(t_post, max(starts)) if starts else None
     res = {"db_connections_before": db_before, "db_max_connections": db_max,
-           "sessions_refused_by_db": too_many,"n": n, "repeat": rep, "queued": len(ids), "refused": refused, "hold_s": hold,
+           "db_connections_peak": max(conns) if conns else None,
+           "applog": applog_counts, "extension_mapped": sorted(s.ext_mapped),
+           "setup_machine_busy_share": (setup["machine_busy"] / (setup["seconds"] * (os.cpu_count() or 1)))
+           if setup and setup["seconds"] > 0 else None,
+           "sessions_refused_by_db": too_many, "n": n, "repeat": rep, "queued": len(ids),
+           "refused": refused, "hold_s": hold,
            "listened": n_eff, "outcomes": outcomes, "other_channels_before": others,
            "answers_checked": sum(1 for c in per_call if c.get("intact") is not None),
            "answers_intact": sum(1 for c in per_call if c.get("intact")),
@@ -455,6 +534,9 @@ def listen_run(e, n, rep, audio, hold):
                 "db_connections": mem["db_connections"],
                 "db_connections_per_call": ((mem["db_connections"] - db_before) / n_eff)
                 if mem["db_connections"] is not None else None,
+                # Those the calls' own PHP processes hold (their sockets to MariaDB).
+                "db_connections_php_per_call": mem["db_connections_php"] / n_eff,
+                "db_connections_apache": mem["db_connections_apache"],
             }
             m = res["memory"]
             m["per_call_rss_kb"] = m["asterisk_delta_kb_per_call"] + m["php_rss_kb_median"]

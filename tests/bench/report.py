@@ -42,72 +42,140 @@ def med(vals):
     return statistics.median(vals) if vals else None
 
 
-def api_section(api):
+def build_text(facts):
+    """Which build of the extension the PHP parts measured, from the run's facts."""
+    x = facts.get("extension")
+    if not isinstance(x, dict):
+        return x or "?"
+    if not x.get("build"):
+        return "not switched (no part through PHP in this run)"
+    so = x["so"] or "?"
+    rel = os.path.relpath(so, b.REPO) if so.startswith(b.REPO) else so
+    what = ("release build, what `make dist` ships; built by `make bench` with `cargo build "
+            "--release -p apicall-php`" if x["build"] == "release" else
+            "debug build, what `make up` loads")
+    text = "%s (%s)" % (rel, what)
+    checks = [(k, x.get(k)) for k in ("apache_start", "cli_start", "apache_end", "cli_end")
+              if k in x]
+    if all(v == so for _, v in checks):
+        text += ("; Apache and the PHP CLI (the AGI scripts) loaded it for the run: it was "
+                 "mapped in their memory at the start and at the end")
+    else:
+        text += "; WARNING, mapped at %s" % ", ".join(
+            "%s: %s" % (k.replace("_", " "), v or "none") for k, v in checks)
+    if x["build"] == "release" and x.get("debug_so"):
+        text += "; `make up` loads %s, put back after the run" % (
+            os.path.relpath(x["debug_so"], b.REPO) if x["debug_so"].startswith(b.REPO)
+            else x["debug_so"])
+    return text
+
+
+def api_section(api, facts):
     out = ["## 1. API: requests/s and latency", ""]
     if not api:
         return out + ["Not measured in this run.", ""]
     runs = api["runs"]
+    has_durable = any(r["target"] == "floor-durable" for r in runs)
     out += ["wrk, %d s per run (after a 1 s warm-up at 8 and 32 connections), %d repeats interleaved (every target at every "
             "concurrency, then again). Latencies are per request; p50 and p99 are the medians of the "
             "repeats' own p50/p99 (the max p99 in brackets); spread = (max - min) / median of the "
             "repeats' requests/s. Every request goes on a new connection (`Connection: close`, as "
             "API clients mostly do; with keep-alive, 32 connections on Apache's 20 workers "
-            "leave 12 waiting behind the others). Ratios are against the token-lookup floor at the same "
-            "concurrency, measured in the same run. \"Machine CPU\" is all busy CPU of the machine "
+            "leave 12 waiting behind the others). The floors, on the same Apache and PHP: "
+            "`floor-hello` answers a constant JSON; `floor-token` adds one token lookup in "
+            "MariaDB (a new PDO connection, one SELECT); `floor-durable` adds to that what "
+            "queueing a call durably cannot avoid: a 350-byte file written in the spool's tmp/, "
+            "fsynced and unlinked. Ratios are against the floors at the same concurrency, "
+            "measured in the same run. \"Machine CPU\" is all busy CPU of the machine "
             "during the run divided by the requests (Apache, PHP, MariaDB, and for the API also "
             "Asterisk dialling the queued calls)." % (api["seconds"], api["repeats"]), "",
-            "| target | conns | req/s (median) | spread | p50 ms | p99 ms | p99 / floor | "
-            "req/s / floor | machine CPU ms/req | non-200 |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "| target | conns | req/s (median) | spread | p50 ms | p99 ms | p99 / token floor | "
+            "p99 / durable floor | req/s / token floor | machine CPU ms/req | non-200 |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     conns = sorted({r["conns"] for r in runs})
     names = []
     for r in runs:
         if r["target"] not in names:
             names.append(r["target"])
-    verdict = []
+
+    def stat(name, c, key):
+        return med([r[key] for r in runs if r["target"] == name and r["conns"] == c])
+
+    verdict, verdict_d = [], []
     for c in conns:
-        floor = [r for r in runs if r["target"] == "floor-token" and r["conns"] == c]
-        fp99 = med([r["p99_us"] for r in floor]) if floor else None
-        frps = med([r["rps"] for r in floor]) if floor else None
+        fp99, frps = stat("floor-token", c, "p99_us"), stat("floor-token", c, "rps")
+        dp99 = stat("floor-durable", c, "p99_us")
         for n in names:
             rs = [r for r in runs if r["target"] == n and r["conns"] == c]
             if not rs:
                 continue
             rps = med([r["rps"] for r in rs])
             p99 = med([r["p99_us"] for r in rs])
-            ratio = p99 / fp99 if fp99 else None
-            out.append("| %s | %d | %.0f | %s | %.1f | %.1f (%.1f) | %s | %s | %.1f | %d |" % (
+            ratio = p99 / fp99 if fp99 and n not in ("floor-hello", "floor-token") else None
+            ratio_d = p99 / dp99 if dp99 and n in ("index.php", "aibot.php") else None
+            out.append("| %s | %d | %.0f | %s | %.1f | %.1f (%.1f) | %s | %s | %s | %.1f | %d |" % (
                 n, c, rps, spread([r["rps"] for r in rs]), med([r["p50_us"] for r in rs]) / 1000,
                 p99 / 1000, max(r["p99_us"] for r in rs) / 1000,
-                f(ratio, "%.2fx") if not n.startswith("floor") else "",
-                f(rps / frps, "%.2fx") if frps and not n.startswith("floor") else "",
+                f(ratio, "%.2fx") if ratio else "", f(ratio_d, "%.2fx") if ratio_d else "",
+                f(rps / frps, "%.2fx") if frps and n not in ("floor-hello", "floor-token") else "",
                 med([r["cpu_ms_per_req"] for r in rs]), sum(r["non200"] for r in rs)))
-            if n in ("index.php", "aibot.php") and ratio is not None:
-                verdict.append((n, c, ratio))
+            if n in ("index.php", "aibot.php"):
+                if ratio is not None:
+                    verdict.append((n, c, ratio))
+                if ratio_d is not None:
+                    verdict_d.append((n, c, ratio_d))
     out.append("")
     c1 = min(conns) if conns else None
+
     def p50(name):
-        return med([r["p50_us"] for r in runs if r["target"] == name and r["conns"] == c1])
+        v = stat(name, c1, "p50_us")
+        return v / 1000 if v is not None else None
+
+    fs = api.get("fsync") or []
+    fs_p50, fs_p99 = med([x["p50_ms"] for x in fs]), med([x["p99_ms"] for x in fs])
     if c1 is not None and p50("+bootstrap") and p50("index.php"):
-        out.append("Where the time goes at %d connection (medians of p50): floor %.1f ms, token "
-                   "floor %.1f ms, the module's FreePBX bootstrap alone (`+bootstrap`: hello plus "
-                   "includes/bootstrap.php, no call into the extension) %.1f ms; index.php %.1f ms "
-                   "and aibot.php %.1f ms, so the extension's part (token check, limits, "
-                   "validation, database rows, call file) is about %.1f ms and %.1f ms." % (
-                       c1, p50("floor-hello") / 1000, p50("floor-token") / 1000,
-                       p50("+bootstrap") / 1000, p50("index.php") / 1000,
-                       p50("aibot.php") / 1000, (p50("index.php") - p50("+bootstrap")) / 1000,
-                       (p50("aibot.php") - p50("+bootstrap")) / 1000))
-        out.append("")
-    out.append("The stack loads the debug build of the extension (`make up` builds "
-               "target/debug/libapicall.so), so the extension's share here is a debug build's; "
-               "part 2 shows the gap between the builds on the endpointer.")
-    out.append("")
+        text = ("Where the time goes at %d connection (medians of p50): floor %.1f ms, token "
+                "floor %.1f ms" % (c1, p50("floor-hello"), p50("floor-token")))
+        if has_durable and p50("floor-durable"):
+            text += (", durable floor %.1f ms (so writing, fsyncing and unlinking the 350-byte "
+                     "file adds %.1f ms to the token floor" % (
+                         p50("floor-durable"), p50("floor-durable") - p50("floor-token")))
+            if fs_p50 is not None:
+                text += ("; measured directly in the same run, the same write + fsync + unlink "
+                         "in %s without Apache or PHP takes %.1f ms at the median and %.1f ms "
+                         "at p99 (%d repeats of %d)" % (
+                             os.path.relpath(api["fsync_dir"], b.REPO)
+                             if api.get("fsync_dir", "").startswith(b.REPO) else api.get("fsync_dir"),
+                             fs_p50, fs_p99, len(fs), fs[0]["n"]))
+            text += ")"
+        text += (", the module's FreePBX bootstrap alone (`+bootstrap`: hello plus "
+                 "includes/bootstrap.php, no call into the extension) %.1f ms; index.php %.1f ms "
+                 "and aibot.php %.1f ms, so the extension's part (token check, limits, "
+                 "validation, database rows, call file and the waits for the disk) is about "
+                 "%.1f ms and %.1f ms." % (
+                     p50("+bootstrap"), p50("index.php"), p50("aibot.php"),
+                     p50("index.php") - p50("+bootstrap"), p50("aibot.php") - p50("+bootstrap")))
+        if has_durable and p50("floor-durable"):
+            text += (" Above the durable floor, index.php takes %.1f ms more and aibot.php %.1f "
+                     "ms more at the median." % (p50("index.php") - p50("floor-durable"),
+                                                 p50("aibot.php") - p50("floor-durable")))
+        out += [text, ""]
+    out += ["Extension measured: %s." % build_text(facts), ""]
     if verdict:
         met = [v for v in verdict if v[2] <= 2]
-        out.append("Target (p99 within 2x of the token-lookup floor): met for %s; not met for %s." % (
-            ", ".join("%s at %d" % (n, c) for n, c, _ in met) or "none",
-            ", ".join("%s at %d (%.1fx)" % v for v in verdict if v[2] > 2) or "none"))
+        out.append("Target (p99 within 2x of the token-lookup floor): %s: within 2x for %s; above "
+                   "2x for %s." % ("met" if len(met) == len(verdict) else "NOT met",
+                                   ", ".join("%s at %d (%.1fx)" % v for v in met) or "none",
+                                   ", ".join("%s at %d (%.1fx)" % v for v in verdict if v[2] > 2)
+                                   or "none"))
+        out.append("")
+    if verdict_d:
+        met = [v for v in verdict_d if v[2] <= 2]
+        out.append("Against the durable floor (the token floor plus the one write + fsync that "
+                   "queueing a call durably needs; not the issue's target, which the token floor "
+                   "sets): p99 within 2x for %s; above 2x for %s." % (
+                       ", ".join("%s at %d (%.1fx)" % v for v in met) or "none",
+                       ", ".join("%s at %d (%.1fx)" % v for v in verdict_d if v[2] > 2) or "none"))
         out.append("")
     return out
 
@@ -232,37 +300,82 @@ def listen_section(listen, endp, cores, floor=None):
                     nbig, ("met: %d of %d calls listened, %d of %d answers intact, no voice-queue "
                            "drops" % (listened, asked, intact_n, checked))
                     if listened == asked and intact_n == checked and not drops else
-                    ("NOT met: %d of %d calls listened (the others failed to start), %d of %d "
+                    ("NOT met: %d of %d calls listened, %d of %d "
                      "answers intact (%d late, not lost), %d voice-queue drops" % (
                          listened, asked, intact_n, checked,
                          sum(r["answers_late_not_lost"] for r in big), drops))), ""]
-        why = []
+        # MariaDB's connections at the largest N, as measured in this run.
+        per = med([r["memory"]["db_connections_per_call"] for r in big
+                   if r.get("memory") and r["memory"].get("db_connections_per_call") is not None])
+        per_php = med([r["memory"].get("db_connections_php_per_call") for r in big
+                       if r.get("memory")])
+        apache_db = med([r["memory"].get("db_connections_apache") for r in big
+                         if r.get("memory")])
+        peaks = [r["db_connections_peak"] for r in big if r.get("db_connections_peak") is not None]
+        before = med([r.get("db_connections_before") for r in big])
+        db_max = big[0].get("db_max_connections", "?") if big else "?"
         refused_db = sum(r.get("sessions_refused_by_db", 0) for r in big)
+        too_many = sum((r.get("applog") or {}).get("too_many_connections", 0) for r in big)
+        if per is not None or peaks:
+            out += ["Database connections at %d calls (MariaDB's Threads_connected, sampled every "
+                    "second): %s before the calls (median of the repeats), %s per call listening "
+                    "above that in the middle of the window (the column above). Then the calls' "
+                    "own PHP processes held %s connections per call and Apache's processes %s "
+                    "in all (their sockets to MariaDB, from /proc). Threads_connected was %s at "
+                    "the peak of a run (max of the repeats; max_connections %s); %d sessions "
+                    "refused at their start and %s \"Too many connections\" lines in apicall.log "
+                    "during these runs." % (
+                        nbig, f(before, "%.0f"), f(per, "%.1f"), f(per_php, "%.2f"),
+                        f(apache_db, "%.0f"),
+                        "%d" % max(peaks) if peaks else "-", db_max, refused_db,
+                        "%d" % too_many if any("applog" in r for r in big) else "-"), ""]
+        why = []
         if refused_db:
-            per = med([r["memory"]["db_connections_per_call"] for r in big
-                       if r.get("memory") and r["memory"].get("db_connections_per_call")])
             why.append("%d sessions ended at their start because MariaDB refused a connection "
-                       "(\"Too many connections\"): each call's PHP process holds %s connections "
-                       "for the whole call (MariaDB's Threads_connected per call listening; the "
-                       "framework's PDO and the core's own pool, presumably), so %d calls need about %s on "
-                       "top of what the stack already uses, and the stack's MariaDB allows %s "
-                       "(MariaDB's default is 151)" % (
-                           refused_db, f(per, "%.0f"), nbig,
-                           f(round(per * nbig, -1) if per else None, "%.0f"),
-                           big[0].get("db_max_connections", "?")))
+                       "(\"Too many connections\"): the stack's MariaDB allows %s and the "
+                       "connections peaked at %s" % (
+                           refused_db, db_max, "%d" % max(peaks) if peaks else "?"))
+        api_refused = sum(len(r["refused"]) for r in big)
+        if api_refused:
+            codes = sorted({c for r in big for c in r["refused"]})
+            why.append("%d calls were refused by the API (HTTP %s)" % (
+                api_refused, ", ".join(str(c) for c in codes)))
+        if listened < asked - api_refused - refused_db:
+            why.append("%d calls queued did not reach step 2's gather for another reason (see "
+                       "the notes above and apicall.log)" % (asked - api_refused - refused_db
+                                                            - listened))
         late = sum(r["answers_late_not_lost"] for r in big)
         stretch = max([r["phone_stretch_max"] or 0 for r in big] or [0])
-        if late or stretch > 1.1:
-            why.append("%d answers had a gap of 200 ms or more (frames late, none lost) while the "
-                       "test phones themselves fell behind real time (they took up to %.1fx the "
-                       "phrase's length to play it): the CPU was short while the calls were set up "
-                       "(see the load average in the machine table)" % (late, stretch))
+        busy = [r["setup_machine_busy_share"] for r in big
+                if r.get("setup_machine_busy_share") is not None]
+        if late or checked > intact_n or stretch > 1.05:
+            parts = []
+            if late:
+                parts.append("%d answers had a gap of 200 ms or more (frames late, none lost)" % late)
+            if checked - intact_n - late > 0:
+                parts.append("%d answers lost or altered frames" % (checked - intact_n - late))
+            if stretch > 1.05:
+                parts.append("the test phones themselves fell behind real time (they took up to "
+                             "%.1fx the phrase's length to play it)" % stretch)
+            text = " and ".join(parts)
+            if busy:
+                text += ("; while the calls were set up (first POST to the last call listening) "
+                         "the machine's CPUs were %.0f %% busy (median of the repeats, max %.0f "
+                         "%%)%s" % (100 * med(busy), 100 * max(busy),
+                                    ": the CPU was short" if max(busy) >= 0.9 else ""))
+            why.append(text)
         lost_status = sum(r["queued"] - sum(r["outcomes"].values()) for r in big)
         if lost_status > 0:
-            why.append("%d of %d status webhooks did not come during the run: the hangup path "
-                       "could not store the status event while MariaDB refused connections "
-                       "(.stack/asterisk/log/apicall.log: \"status event could not be stored\")" % (
-                           lost_status, sum(r["queued"] for r in big)))
+            logged = [r.get("applog") for r in big if r.get("applog")]
+            not_stored = sum(x["status_not_stored"] for x in logged)
+            not_deliv = sum(x["status_not_delivered"] for x in logged)
+            text = "%d of %d status webhooks did not come during the run" % (
+                lost_status, sum(r["queued"] for r in big))
+            if logged:
+                text += ("; apicall.log during these runs: %d \"status event could not be "
+                         "stored\" and %d \"status event not delivered\" (a delivery to be "
+                         "retried) lines" % (not_stored, not_deliv))
+            why.append(text)
         if why:
             out += ["Why: " + "; ".join(why) + ".", ""]
     else:
@@ -413,7 +526,7 @@ and writes JSON to `.stack/bench/results/` (or `$BENCH_OUT`):
 | figure | command |
 |---|---|
 | all, one part or a few | `BENCH_PARTS=api,turn make bench` (parts: endpointer, api, listen, floor, turn, speech) |
-| 1. API | `.stack/venv/bin/python tests/bench/api.py --seconds 2 --repeats 3 --conns 1,8,32` (needs the floor pages and `max_concurrent_calls` raised: `make bench` does both; see tests/bench/README.md) |
+| 1. API | `.stack/venv/bin/python tests/bench/api.py --seconds 2 --repeats 3 --conns 1,8,32` (needs the floor pages, `max_concurrent_calls` raised and the release build loaded: `BENCH_PARTS=api make bench` does all three; see tests/bench/README.md) |
 | 2. listening cost, 5. memory | `.stack/venv/bin/python tests/bench/calls.py listen --n 1,10,50,100 --repeats 3` (with `max_concurrent_calls` above 100) |
 | 2. listening floor | `.stack/venv/bin/python tests/bench/calls.py floor --n 100 --repeats 3` |
 | 2. endpointer alone | `cargo test --release -p apicall-speech cost_per_frame -- --nocapture` (and without `--release`) |
@@ -421,8 +534,8 @@ and writes JSON to `.stack/bench/results/` (or `$BENCH_OUT`):
 | 4. speech | `.stack/venv/bin/python tests/bench/speech.py --repeats 3`; STT alone: `.stack/speech-venv/bin/python tests/speechd/bench.py --voices flite --configs auto15 --hints off` |
 | this file from a results folder | `.stack/venv/bin/python tests/bench/report.py .stack/bench/results/<time> BENCHMARKS.md` |
 
-`BENCH_REPEATS` (3), `BENCH_API_SECONDS` (2) and `BENCH_LISTEN_N` (1,10,50,100) change the
-defaults of `make bench`.
+`BENCH_REPEATS` (3), `BENCH_API_SECONDS` (2), `BENCH_LISTEN_N` (1,10,50,100) and `BENCH_BUILD`
+(release; debug measures the build `make up` loads) change the defaults of `make bench`.
 """
 
 
@@ -436,7 +549,7 @@ def main():
             k, v = line.split()
             durations[k] = int(v)
     endp = {}
-    for build, name in (("release", "endpointer.txt"), ("debug (as the stack runs it)",
+    for build, name in (("release", "endpointer.txt"), ("debug (what `make up` loads)",
                                                         "endpointer-debug.txt")):
         q = os.path.join(d, name)
         if os.path.exists(q):
@@ -454,24 +567,30 @@ def main():
            "| stack | %s; PHP %s (mod_php, prefork, 20 workers max); %s; MariaDB %s |" % (
                facts.get("asterisk", "?"), facts.get("php", "?"), facts.get("apache", "?"),
                facts.get("mariadb", "?")),
-           "| extension | %s |" % facts.get("extension", "?"),
+           "| extension (build measured) | %s |" % build_text(facts),
            "| tools | %s; %s |" % (facts.get("rustc", "?"), facts.get("wrk", "?")),
            "| load average (1/5/15 min) | start %s, end %s |" % (
                " / ".join("%.1f" % x for x in facts.get("load_start", [])) or "?",
                " / ".join("%.1f" % x for x in facts.get("load_end", [])) or "?"),
            ""]
     if durations:
-        out += ["`make bench` took %s s (after `make up`): %s. The endpointer part first builds "
-                "apicall-speech's tests in release (%s s in this run); where `make test` ran but "
-                "nothing was built in release yet, that build compiles every dependency and took "
-                "3.5 minutes on this 2-core machine kind, so a first `make bench` takes that much "
-                "longer." % (
+        builds = []
+        if "release-build-ext" in durations:
+            builds.append("the release build of the extension (`cargo build --release -p "
+                          "apicall-php`) %d s" % durations["release-build-ext"])
+        if "release-build" in durations:
+            builds.append("the release build of apicall-speech's tests (endpointer part) %d s"
+                          % durations["release-build"])
+        out += ["`make bench` took %s s (after `make up`): %s.%s Where nothing was built in "
+                "release yet (only `make up` or `make test` ran), the first release build "
+                "compiles every dependency: expect a few minutes more on a 2-core machine." % (
                     durations.get("total", "?"),
                     ", ".join("%s %d s" % (k, v) for k, v in durations.items()
-                              if k not in ("total", "release-build")),
-                    durations.get("release-build", "?")), ""]
+                              if k not in ("total", "release-build", "release-build-ext")),
+                    (" Builds in this run, before measuring: %s." % "; ".join(builds))
+                    if builds else ""), ""]
     listen = load(d, "listen")
-    out += api_section(load(d, "api"))
+    out += api_section(load(d, "api"), facts)
     out += listen_section(listen, endp, facts.get("cores", "?"), load(d, "floor"))
     out += turn_section(load(d, "turn"))
     out += speech_section(load(d, "speech"))
