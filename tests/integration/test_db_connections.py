@@ -16,10 +16,10 @@ DB_SOCKET = ENV.get("DB_SOCKET", "")
 DB_PORT = ENV.get("DB_PORT", "33061")
 
 
-def session_pid():
-    """The PID of the newest EAGI session process (this test's call is the only one)."""
-    r = subprocess.run(["pgrep", "-n", "-f", "apicall.php session"], capture_output=True, text=True)
-    return int(r.stdout.split()[0]) if r.returncode == 0 and r.stdout.strip() else None
+def session_pids():
+    """PIDs of the running EAGI session processes."""
+    r = subprocess.run(["pgrep", "-f", "apicall.php session"], capture_output=True, text=True)
+    return {int(p) for p in r.stdout.split()}
 
 
 def mariadb_connections(pid):
@@ -46,6 +46,7 @@ def mariadb_connections(pid):
 
 def test_a_listening_call_holds_no_database_connection(hooks, cdr):
     hooks.replies["/step"] = [{"MessageText": "Goodbye.", "Language": "en_US"}]
+    before = session_pids()   # calls of earlier tests may still be ending
     r = request("aibot.php", {
         # The phone presses 1# after the prompt; the step waits for 6 digits, so it listens
         # until the inter-digit pause (5 s) ends it.
@@ -57,8 +58,8 @@ def test_a_listening_call_holds_no_database_connection(hooks, cdr):
     })
     assert r.status == 200, r
     call_id = r.json()["id"]
-    pid = wait_for("the call's EAGI session process", session_pid, timeout=30,
-                   interval=0.2)
+    pid = wait_for("the call's EAGI session process",
+                   lambda: max(session_pids() - before, default=None), timeout=30, interval=0.2)
     # The framework's connection is closed by MariaDB after 2 s idle; the core's pool is closed
     # before the step starts listening. 4 s in, the call is still waiting for its digits.
     time.sleep(4)
