@@ -87,9 +87,11 @@ def fsync_probe(folder, n=100, size=350):
     return ms
 
 
-def settle(limit=60):
+def settle(limit=120):
     """Waits until Asterisk has dialled every call the run queued and handled its failure
-    (spool empty, none of their channels left), so the next run starts on a quiet stack."""
+    (spool empty, none of their channels left), so the next run starts on a quiet stack.
+    Asterisk reads the call files as they come, so it cannot be cut short by removing them:
+    the faster the API, the more calls a run queues and the longer this takes."""
     spool = os.path.join(b.env()["ASTSPOOLDIR"], "outgoing")
     t0 = time.time()
     while time.time() - t0 < limit:
@@ -150,8 +152,12 @@ def main():
                           r["non200"], r["cpu_ms_per_req"]))
                 if name in ("index.php", "aibot.php"):
                     waited = settle()
+                    r["settle_s"] = waited
                     if waited is None:
-                        b.log("warning: calls still queued/active 60 s after the run")
+                        b.log("warning: calls still queued/active 120 s after the run")
+                    else:
+                        b.log("Asterisk finished the run's %d calls (and its warm-up's) %.0f s "
+                              "after it" % (ok, waited))
     b.save("api", {"seconds": args.seconds, "repeats": args.repeats, "runs": runs,
                    "fsync": fsync, "fsync_dir": spool_tmp})
 

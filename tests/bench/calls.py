@@ -289,7 +289,9 @@ class Sampler:
         while not self.stop.is_set():
             self.cpu.append(self.snapshot())
             if time.time() >= next_mem:
+                t0 = time.perf_counter()
                 self.mem.append(self.mem_snapshot())
+                self.mem_cost = max(getattr(self, "mem_cost", 0), time.perf_counter() - t0)
                 next_mem = time.time() + self.mem_every
             self.stop.wait(self.every)
 
@@ -496,6 +498,7 @@ def listen_run(e, n, rep, audio, hold):
     res = {"db_connections_before": db_before, "db_max_connections": db_max,
            "db_connections_peak": max(conns) if conns else None,
            "applog": applog_counts, "extension_mapped": sorted(s.ext_mapped),
+           "sampler_mem_s_max": getattr(s, "mem_cost", None),
            "setup_machine_busy_share": (setup["machine_busy"] / (setup["seconds"] * (os.cpu_count() or 1)))
            if setup and setup["seconds"] > 0 else None,
            "sessions_refused_by_db": too_many, "n": n, "repeat": rep, "queued": len(ids),

@@ -160,6 +160,18 @@ def api_section(api, facts):
                      "ms more at the median." % (p50("index.php") - p50("floor-durable"),
                                                  p50("aibot.php") - p50("floor-durable")))
         out += [text, ""]
+    waits = [r.get("settle_s") for r in runs if r["target"] in ("index.php", "aibot.php")
+             and "settle_s" in r]
+    if waits:
+        done = [w for w in waits if w is not None]
+        out += ["Every call index.php and aibot.php queue is dialled (test phone 2003, busy; "
+                "aibot's failure handler runs as an AGI script), during the run on the same "
+                "cores. After each of their runs the bench waited until Asterisk had finished "
+                "them all before the next run: %s%s." % (
+                    ("median %.0f s, max %.0f s" % (med(done), max(done))) if done else "",
+                    ("; %d of %d runs still had calls up after 120 s, so the next run started "
+                     "on a busy stack" % (len(waits) - len(done), len(waits)))
+                    if len(done) < len(waits) else ""), ""]
     out += ["Extension measured: %s." % build_text(facts), ""]
     if verdict:
         met = [v for v in verdict if v[2] <= 2]
