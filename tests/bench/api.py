@@ -7,10 +7,13 @@ tests/bench/post.lua. Repeats are interleaved (every target at every concurrency
 so drift on a shared machine hits all targets alike. Before each repeat, the cost of one fsync
 is measured directly: 100 times write 350 bytes + fsync + unlink in the same spool tmp/.
 
-Each measured run at more than one connection is preceded by a 1 s warm-up at the same
+Each measured run at more than one connection is preceded by a warm-up at the same
 concurrency (Apache prefork spawns its children; the extension builds its per-process runtime
-on first use). The calls the API
-queues go to test phone 2003 (busy): Asterisk dials them during the run, on the same cores.
+on first use): 1 s of wrk for the floors; 4 requests per connection for index.php and
+aibot.php, since every request of theirs queues a call. The calls the API queues go to test
+phone 2003 (busy): Asterisk dials them during the run, on the same cores, and the next run
+starts once it has finished them (aibot's failure handler is an AGI script: about a minute
+after a run at 8 or 32 connections).
 
   .stack/venv/bin/python tests/bench/api.py [--seconds 2] [--repeats 3] [--conns 1,8,32]
 """
@@ -21,6 +24,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
@@ -38,6 +42,21 @@ def targets(e):
         ("index.php", e["APICALL_URL"] + "/index.php", {"tocall": "2003"}),
         ("aibot.php", e["APICALL_URL"] + "/aibot.php", {"PhoneNumber": "2003"}),
     ]
+
+
+CALLS = ("index.php", "aibot.php")     # targets whose every request queues a call
+
+
+def warm_calls(url, body, token, conns, per_conn=4):
+    """Warm-up of a target that queues calls: per_conn requests per connection, `conns` at a
+    time (each Apache child that will serve the run gets some), not seconds of them."""
+    def one(_):
+        try:
+            return b.post(url, body, token)[0]
+        except OSError:
+            return None
+    with ThreadPoolExecutor(conns) as ex:
+        return list(ex.map(one, range(conns * per_conn)))
 
 
 def wrk(url, body, token, conns, seconds, tries=3):
@@ -135,8 +154,11 @@ def main():
             rep + 1, spool_tmp, len(ms), s["median"], s["p99"]))
         for c in conns:
             for name, url, body in tg:
-                if c > 1:
-                    wrk(url, body, token, c, 1)                  # warm-up, not recorded
+                if c > 1:                                        # warm-up, not recorded
+                    if name in CALLS:
+                        warm_calls(url, body, token, c)
+                    else:
+                        wrk(url, body, token, c, 1)
                 busy0, _ = b.system_cpu_s()
                 r = wrk(url, body, token, c, args.seconds)
                 busy1, _ = b.system_cpu_s()
@@ -150,7 +172,7 @@ def main():
                       "non-200 %d  machine CPU %.1f ms/req" % (
                           name, c, rep + 1, rps, r["p50_us"] / 1000, r["p99_us"] / 1000,
                           r["non200"], r["cpu_ms_per_req"]))
-                if name in ("index.php", "aibot.php"):
+                if name in CALLS:
                     waited = settle()
                     r["settle_s"] = waited
                     if waited is None:

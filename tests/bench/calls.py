@@ -194,6 +194,23 @@ def db_client_sockets():
     return out
 
 
+def db_holders(ast):
+    """MariaDB connections held now by the PHP processes below Asterisk (the calls' sessions)
+    and by Apache's processes, from their sockets (runs `ss`: called once per run, while the
+    calls listen, not from the sampler)."""
+    clients = db_client_sockets()
+    kids = [p for p in b.children(ast) if b.comm(p) == "php"]
+    try:
+        with open(os.path.join(b.STACK, "apache", "run", "httpd.pid")) as f:
+            apache = int(f.read().strip())
+        apache = [apache] + b.children(apache)
+    except (OSError, ValueError):
+        apache = []
+    return {"t": time.time(), "php_processes": len(kids),
+            "php": sum(sockets_of(p, clients) for p in kids),
+            "apache": sum(sockets_of(p, clients) for p in apache)}
+
+
 def sockets_of(pid, inodes):
     """How many of `inodes` the process holds open."""
     n = 0
@@ -260,17 +277,8 @@ class Sampler:
                     self.ext_mapped.update(EXT_RE.findall(f.read()))
             except OSError:
                 pass
-        clients = db_client_sockets()
-        try:
-            with open(os.path.join(b.STACK, "apache", "run", "httpd.pid")) as f:
-                apache = int(f.read().strip())
-            apache = [apache] + b.children(apache)
-        except (OSError, ValueError):
-            apache = []
         return {"t": time.time(), "asterisk_rss": ast[0], "asterisk_pss": ast[1],
                 "db_connections": self.db_connections(),
-                "db_connections_php": sum(sockets_of(p, clients) for p in kids),
-                "db_connections_apache": sum(sockets_of(p, clients) for p in apache),
                 "php": len(procs), "php_rss": [p[0] for p in procs],
                 "php_pss": [p[1] for p in procs]}
 
@@ -431,6 +439,13 @@ def listen_run(e, n, rep, audio, hold):
         id_of_contact = {bd["ContactId"]: a[1].get("id") for bd, a in zip(bodies, answers)
                          if a[0] == 200}
         refused = [a[0] for a in answers if a[0] != 200]
+        # Who holds MariaDB's connections, once every call has had its step-1 webhook and has
+        # gone on to listen (no webhook is due then).
+        holders = None
+        if ids and wait_for(lambda: len(r.of("/next")) >= len(ids) or r.of("/status"),
+                            30 + n * 0.3) and not r.of("/status"):
+            time.sleep(min(5.0, hold / 3.0))
+            holders = db_holders(s.ast)
         # Every status webhook, or the calls are gone and no webhook came for 8 s (a status
         # event the core could not store never comes).
         wait_for(lambda: len(r.of("/status")) >= len(ids) or (
@@ -537,9 +552,11 @@ def listen_run(e, n, rep, audio, hold):
                 "db_connections": mem["db_connections"],
                 "db_connections_per_call": ((mem["db_connections"] - db_before) / n_eff)
                 if mem["db_connections"] is not None else None,
-                # Those the calls' own PHP processes hold (their sockets to MariaDB).
-                "db_connections_php_per_call": mem["db_connections_php"] / n_eff,
-                "db_connections_apache": mem["db_connections_apache"],
+                # Those the calls' own PHP processes and Apache's hold (their sockets to
+                # MariaDB, read once while the calls listen).
+                "db_holders": holders,
+                "db_connections_php_per_call": holders["php"] / n_eff if holders else None,
+                "db_connections_apache": holders["apache"] if holders else None,
             }
             m = res["memory"]
             m["per_call_rss_kb"] = m["asterisk_delta_kb_per_call"] + m["php_rss_kb_median"]

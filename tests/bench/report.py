@@ -76,7 +76,9 @@ def api_section(api, facts):
         return out + ["Not measured in this run.", ""]
     runs = api["runs"]
     has_durable = any(r["target"] == "floor-durable" for r in runs)
-    out += ["wrk, %d s per run (after a 1 s warm-up at 8 and 32 connections), %d repeats interleaved (every target at every "
+    out += ["wrk, %d s per run (at 8 and 32 connections after a warm-up at the same "
+            "concurrency: 1 s of wrk for the floors, 4 requests per connection for index.php and "
+            "aibot.php, whose every request queues a call), %d repeats interleaved (every target at every "
             "concurrency, then again). Latencies are per request; p50 and p99 are the medians of the "
             "repeats' own p50/p99 (the max p99 in brackets); spread = (max - min) / median of the "
             "repeats' requests/s. Every request goes on a new connection (`Connection: close`, as "
