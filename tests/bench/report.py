@@ -166,7 +166,7 @@ def api_section(api, facts):
              and "settle_s" in r]
     if waits:
         done = [w for w in waits if w is not None]
-        out += ["Every call index.php and aibot.php queue is dialled (test phone 2003, busy; "
+        out += ["Every call that index.php and aibot.php queue is dialled (test phone 2003, busy; "
                 "aibot's failure handler runs as an AGI script), during the run on the same "
                 "cores. After each of their runs the bench waited until Asterisk had finished "
                 "them all before the next run: %s%s." % (
@@ -311,10 +311,10 @@ def listen_section(listen, endp, cores, floor=None):
                 "it (1.00 = real time): above 1 the machine could not keep the phones in time.",
                 "",
                 "Target (%d listening calls without audio loss): %s." % (
-                    nbig, ("met: %d of %d calls listened, %d of %d answers intact, no voice-queue "
-                           "drops" % (listened, asked, intact_n, checked))
+                    nbig, ("met: %d of %d calls counted as listening, %d of %d answers intact, "
+                           "no voice-queue drops" % (listened, asked, intact_n, checked))
                     if listened == asked and intact_n == checked and not drops else
-                    ("NOT met: %d of %d calls listened, %d of %d "
+                    ("NOT met: %d of %d calls counted as listening, %d of %d "
                      "answers intact (%d late, not lost), %d voice-queue drops" % (
                          listened, asked, intact_n, checked,
                          sum(r["answers_late_not_lost"] for r in big), drops))), ""]
@@ -333,7 +333,7 @@ def listen_section(listen, endp, cores, floor=None):
         if per is not None or peaks:
             out += ["Database connections at %d calls (MariaDB's Threads_connected, sampled every "
                     "second): %s before the calls (median of the repeats), %s per call listening "
-                    "above that in the middle of the window (the column above). Then the calls' "
+                    "above that in the middle of the window (the table's column). Then the calls' "
                     "own PHP processes held %s connections per call and Apache's processes %s "
                     "in all (their sockets to MariaDB, from /proc). Threads_connected was %s at "
                     "the peak of a run (max of the repeats; max_connections %s); %d sessions "
@@ -354,10 +354,28 @@ def listen_section(listen, endp, cores, floor=None):
             codes = sorted({c for r in big for c in r["refused"]})
             why.append("%d calls were refused by the API (HTTP %s)" % (
                 api_refused, ", ".join(str(c) for c in codes)))
-        if listened < asked - api_refused - refused_db:
-            why.append("%d calls queued did not reach step 2's gather for another reason (see "
-                       "the notes above and apicall.log)" % (asked - api_refused - refused_db
-                                                            - listened))
+        calls = [c for r in big for c in r.get("calls", [])]
+        no_end = sum(1 for c in calls if c.get("step1") and not c.get("step2"))
+        no_step2 = sum(1 for c in calls if not c.get("step1"))
+        if no_end:
+            text = ("%d calls went on to step 2's pause (their step-1 webhook arrived) but "
+                    "the webhook at its end did not reach the bench's receiver, so they are "
+                    "not counted as listening (apicall.log: \"webhook failed\")" % no_end)
+            stall = max([r.get("sampler_mem_s_max") or 0 for r in big
+                         if any(c.get("step1") and not c.get("step2") for c in r.get("calls", []))]
+                        or [0])
+            if stall > 2:
+                text += ("; in those runs the bench's /proc sampler, in the same Python process "
+                         "as the receiver, stalled for up to %.1f s, so the bench itself may "
+                         "have answered too late" % stall)
+            why.append(text)
+        if no_step2 > refused_db:
+            why.append("%d calls did not reach step 2 (their step-1 webhook never arrived; "
+                       "see the notes above and apicall.log)" % (no_step2 - refused_db))
+        if too_many and not refused_db:
+            why.append("MariaDB refused %d connections (\"Too many connections\" in "
+                       "apicall.log; Threads_connected peaked at %s of %s)" % (
+                           too_many, "%d" % max(peaks) if peaks else "?", db_max))
         late = sum(r["answers_late_not_lost"] for r in big)
         stretch = max([r["phone_stretch_max"] or 0 for r in big] or [0])
         busy = [r["setup_machine_busy_share"] for r in big
