@@ -31,6 +31,11 @@ pub(crate) fn ignore_sighup() {
 /// the line (or already gone, for the status) and waiting a few seconds loses nothing.
 pub(crate) const AGI_CONNECT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(15);
 
+/// The same for the hangup and failed handlers, which store the status event: the caller is
+/// gone, and a status event that cannot be stored is lost, so they wait longer. (At the end of
+/// 100 calls at once, every handler connects at the same moment.)
+pub(crate) const STATUS_CONNECT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Call ids are 32 lowercase hex characters.
 pub(crate) fn is_call_id(s: &str) -> bool {
     s.len() == 32

@@ -136,7 +136,11 @@ pub fn converse<R: BufRead, W: Write>(
             }
         }
     };
-    runtime::block_on(calls::mark_ended(&pool(), &id, outcome))?;
+    // The row's end is bookkeeping (the status event has its own path): failing to write it
+    // must not keep the caller from the destination.
+    if let Err(e) = runtime::block_on(calls::mark_ended(&pool(), &id, outcome)) {
+        tracing::warn!(id, error = %e, "the call's end could not be recorded");
+    }
     if outcome == "callee-hangup" {
         tracing::info!(id, step = n, "callee hung up");
         return Ok(());

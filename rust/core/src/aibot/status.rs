@@ -20,7 +20,7 @@ use crate::runtime;
 
 pub fn run(cfg: &CoreConfig, event: &str) -> Result<(), ApiError> {
     ignore_sighup();
-    runtime::set_connect_patience(super::AGI_CONNECT_PATIENCE);
+    runtime::set_connect_patience(super::STATUS_CONNECT_PATIENCE);
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let mut agi =
