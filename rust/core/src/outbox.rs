@@ -127,38 +127,9 @@ pub async fn attempt(pool: &Pool, cfg: &CoreConfig, event_id: &str) -> Result<At
     let Some(ev) = lease(pool, event_id).await? else {
         return Ok(Attempt::Skipped);
     };
-    let t = Timeouts {
-        connect: cfg.webhook_connect_timeout,
-        total: cfg.webhook_timeout,
-    };
-    let delivery = Delivery {
-        secret: &cfg.webhook_secret,
-        event_id: Some(&ev.event_id),
-    };
-    let mut errors = Vec::new();
-    let mut targets = vec![ev.url.as_str()];
-    if let Some(f) = ev
-        .fallback_url
-        .as_deref()
-        .or(cfg.webhook_fallback_url.as_deref())
-    {
-        targets.push(f);
-    }
-    let mut delivered = false;
-    for url in targets {
-        if !webhook::host_allowed(url, &cfg.allowed_hosts) {
-            errors.push(format!("{url}: host not in allowed_hosts"));
-            continue;
-        }
-        match webhook::post_json(url, &ev.headers, ev.body.as_bytes(), t, &delivery).await {
-            Ok((code, _)) if (200..300).contains(&code) => {
-                delivered = true;
-                break;
-            }
-            Ok((code, _)) => errors.push(format!("{url}: HTTP {code}")),
-            Err(e) => errors.push(format!("{url}: {e}")),
-        }
-    }
+    let result = send(cfg, &ev).await;
+    let delivered = result.is_ok();
+    let errors = result.err().unwrap_or_default();
     let mut conn = runtime::conn(pool).await.map_err(db_err)?;
     if delivered {
         conn.exec_drop(
@@ -176,7 +147,7 @@ pub async fn attempt(pool: &Pool, cfg: &CoreConfig, event_id: &str) -> Result<At
         return Ok(Attempt::Delivered);
     }
     let failures = ev.attempts + 1;
-    let error: String = errors.join("; ").chars().take(250).collect();
+    let error: String = errors.chars().take(250).collect();
     let out_of_attempts = failures >= cfg.webhook_retries;
     let delay = if out_of_attempts {
         Duration::ZERO
@@ -209,6 +180,65 @@ pub async fn attempt(pool: &Pool, cfg: &CoreConfig, event_id: &str) -> Result<At
             "status event not delivered"
         );
         Ok(Attempt::Failed)
+    }
+}
+
+/// One delivery of `ev` to its URL, then to the fallback URL: Ok when one answered 2xx, else
+/// what went wrong with each, joined.
+async fn send(cfg: &CoreConfig, ev: &Event) -> Result<(), String> {
+    let t = Timeouts {
+        connect: cfg.webhook_connect_timeout,
+        total: cfg.webhook_timeout,
+    };
+    let delivery = Delivery {
+        secret: &cfg.webhook_secret,
+        event_id: Some(&ev.event_id),
+    };
+    let mut errors = Vec::new();
+    let mut targets = vec![ev.url.as_str()];
+    if let Some(f) = ev
+        .fallback_url
+        .as_deref()
+        .or(cfg.webhook_fallback_url.as_deref())
+    {
+        targets.push(f);
+    }
+    for url in targets {
+        if !webhook::host_allowed(url, &cfg.allowed_hosts) {
+            errors.push(format!("{url}: host not in allowed_hosts"));
+            continue;
+        }
+        match webhook::post_json(url, &ev.headers, ev.body.as_bytes(), t, &delivery).await {
+            Ok((code, _)) if (200..300).contains(&code) => return Ok(()),
+            Ok((code, _)) => errors.push(format!("{url}: HTTP {code}")),
+            Err(e) => errors.push(format!("{url}: {e}")),
+        }
+    }
+    Err(errors.join("; "))
+}
+
+/// The last resort for an event the outbox could not store (the database refused it for longer
+/// than the process would wait): one direct delivery, so the receiver still hears of the call.
+/// Nothing retries it after that; returns whether it was delivered.
+pub fn deliver_unstored(cfg: &CoreConfig, ev: &Event) -> bool {
+    match runtime::block_on(send(cfg, ev)) {
+        Ok(()) => {
+            tracing::warn!(
+                event_id = ev.event_id,
+                call_id = ev.call_id,
+                "status event delivered without being stored (no retries were possible)"
+            );
+            true
+        }
+        Err(error) => {
+            tracing::error!(
+                event_id = ev.event_id,
+                call_id = ev.call_id,
+                error,
+                "status event neither stored nor delivered: lost"
+            );
+            false
+        }
     }
 }
 
@@ -294,6 +324,82 @@ pub fn deliver_due(cfg: &CoreConfig, budget: Duration) -> Result<Summary, ApiErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::collections::HashMap;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    fn config() -> CoreConfig {
+        let map: HashMap<String, String> = [
+            ("db_user", "u"),
+            ("spool_dir", "/nonexistent"),
+            ("tts_cache_dir", "/nonexistent"),
+            ("webhook_secret", "k3y"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        CoreConfig::from_map(&map).unwrap()
+    }
+
+    fn event(url: String) -> Event {
+        Event {
+            event_id: "0123456789abcdef0123456789abcdef".into(),
+            call_id: "c".into(),
+            url,
+            fallback_url: None,
+            headers: Vec::new(),
+            body: r#"{"Outcome":"answered"}"#.into(),
+            attempts: 0,
+        }
+    }
+
+    /// A receiver for one request: answers 200 and hands back what it read.
+    fn receiver() -> (String, std::thread::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/status", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !String::from_utf8_lossy(&buf).contains(r#""answered"}"#) {
+                let n = s.read(&mut chunk).unwrap();
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .unwrap();
+            String::from_utf8_lossy(&buf).to_lowercase()
+        });
+        (url, handle)
+    }
+
+    #[test]
+    fn an_event_that_could_not_be_stored_is_still_sent_once_signed() {
+        let (url, got) = receiver();
+        assert!(deliver_unstored(&config(), &event(url)));
+        let request = got.join().unwrap();
+        assert!(request.starts_with("post /status"), "{request}");
+        assert!(request.contains("x-apicall-event-id: 0123456789abcdef0123456789abcdef"));
+        assert!(request.contains("x-apicall-signature: v1="), "{request}");
+        assert!(request.ends_with(r#"{"outcome":"answered"}"#));
+    }
+
+    #[test]
+    fn an_event_neither_stored_nor_delivered_is_reported_lost() {
+        // A port nobody listens on: the connection is refused.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        assert!(!deliver_unstored(
+            &config(),
+            &event(format!("http://127.0.0.1:{port}/status"))
+        ));
+    }
 
     #[test]
     fn backoff_doubles_up_to_ten_minutes() {

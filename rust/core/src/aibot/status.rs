@@ -215,7 +215,8 @@ fn send(cfg: &CoreConfig, call: &StoredCall, status: &CallStatus) {
     };
     let pool = runtime::pool(&cfg.db);
     if let Err(e) = runtime::block_on(outbox::enqueue(&pool, cfg, &ev)) {
-        tracing::error!(id = call.id, error = %e, "status event could not be stored");
+        tracing::error!(id = call.id, error = %e, "status event could not be stored; sending it once, directly");
+        outbox::deliver_unstored(cfg, &ev);
         return;
     }
     let result = outbox::deliver_now(&pool, cfg, &ev.event_id, 2);
