@@ -58,8 +58,7 @@ pub async fn ensure(pool: &Pool, db: &DbConfig) -> Result<(), ApiError> {
             }
         }
     }
-    let mut conn = pool
-        .get_conn()
+    let mut conn = crate::runtime::conn(pool)
         .await
         .map_err(|e| ApiError::database_unavailable(chain(&e)))?;
     for sql in TABLES {
