@@ -350,3 +350,82 @@ fn next_step(
     }
     Step::parse_reply(&reply, step).map_err(|e| format!("invalid reply: {}", e.message))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// Plays Asterisk's side: `replies` answer the commands in order; returns how the answer
+    /// ended, its digits, and the commands sent.
+    fn collect(request: &str, replies: &str) -> (&'static str, String, Vec<String>) {
+        let step = super::super::request::AibotRequest::parse(request.as_bytes(), "en_US", "999")
+            .unwrap()
+            .step;
+        let input = format!("agi_request: apicall-aibot.php\nagi_uniqueid: 1700.5\n\n{replies}");
+        let mut sent = Vec::new();
+        let mut answer = Answer {
+            digits: String::new(),
+            end: "none",
+            mp3_url: None,
+            text: None,
+            alternatives: Vec::new(),
+            speech_end: None,
+            endpointed_ms: None,
+            transcribed_ms: None,
+            first_audio_ms: None,
+        };
+        {
+            let mut agi = Agi::start(Cursor::new(input.into_bytes()), &mut sent).unwrap();
+            collect_digits(&mut agi, &step, &mut answer).unwrap();
+        }
+        let sent = String::from_utf8(sent).unwrap();
+        (
+            answer.end,
+            answer.digits,
+            sent.lines().map(str::to_string).collect(),
+        )
+    }
+
+    fn waits(sent: &[String]) -> Vec<u64> {
+        sent.iter()
+            .map(|c| c.strip_prefix("WAIT FOR DIGIT ").unwrap().parse().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn after_the_first_digit_each_wait_is_the_inter_digit_timeout() {
+        // '4' (52), '2' (50), then nothing within the wait: the answer ends with what came.
+        let (end, digits, sent) = collect(
+            r##"{"PhoneNumber":"1","UserInputMethod":"digits","EndDigit":"#","Timeout":20}"##,
+            "200 result=52\n200 result=50\n200 result=0\n",
+        );
+        assert_eq!((end, digits.as_str()), ("timeout", "42"));
+        let w = waits(&sent);
+        assert_eq!(w.len(), 3, "{sent:?}");
+        // The first digit may take the whole Timeout; later ones only INTER_DIGIT each.
+        assert!((19_000..=20_000).contains(&w[0]), "{w:?}");
+        assert_eq!(&w[1..], &[5_000, 5_000], "{w:?}");
+    }
+
+    #[test]
+    fn the_inter_digit_wait_never_outlasts_the_timeout() {
+        let (end, digits, sent) = collect(
+            r##"{"PhoneNumber":"1","UserInputMethod":"digits","Timeout":3}"##,
+            "200 result=55\n200 result=0\n",
+        );
+        assert_eq!((end, digits.as_str()), ("timeout", "7"));
+        let w = waits(&sent);
+        assert!(w[0] <= 3_000 && w[1] <= 3_000 && w[1] < 5_000, "{w:?}");
+    }
+
+    #[test]
+    fn no_digit_at_all_waits_once_for_the_timeout() {
+        let (end, digits, sent) = collect(
+            r##"{"PhoneNumber":"1","UserInputMethod":"digits","Timeout":3}"##,
+            "200 result=0\n",
+        );
+        assert_eq!((end, digits.as_str()), ("timeout", ""));
+        assert!((2_900..=3_000).contains(&waits(&sent)[0]), "{sent:?}");
+    }
+}

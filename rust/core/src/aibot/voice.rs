@@ -44,6 +44,54 @@ pub fn listen<R: BufRead, W: Write>(
             "no EAGI audio: the dialplan must run the script with EAGI()",
         )
     })?;
+    let Gathered {
+        end,
+        mut ep,
+        dropped,
+    } = gather(audio, step)?;
+    let rate = u64::from(apicall_speech::audio::ASTERISK_WAV_RATE);
+    tracing::info!(id = call.id, step = n, dropped, ?end, "answer endpointed");
+    if let Event::SpeechEnded { end: last, at } = end {
+        // The caller stopped `at - last` samples before the decision, which was just now.
+        let since_end = Duration::from_secs_f64(at.saturating_sub(last) as f64 / rate as f64);
+        answer.speech_end = Instant::now().checked_sub(since_end);
+        answer.endpointed_ms = Some(since_end.as_millis() as u64);
+    }
+    answer.end = match end {
+        Event::NoSpeech { .. } => "timeout",
+        Event::MaxLength { .. } => "max-length",
+        _ => "silence",
+    };
+    if matches!(end, Event::NoSpeech { .. }) {
+        return Ok(());
+    }
+    let pcm = ep.take_answer();
+    answer.mp3_url = keep(cfg, call, n, &pcm)?;
+    if step.stt {
+        match transcribe(cfg, step, &pcm) {
+            Ok(alts) => {
+                answer.text = alts.first().map(|a| a.transcript.clone());
+                answer.alternatives = alts;
+                answer.transcribed_ms = answer.speech_end.map(|t| t.elapsed().as_millis() as u64);
+            }
+            // A transcription failure is reported to the webhook as no text, not as a dead call.
+            Err(e) => tracing::warn!(id = call.id, step = n, error = %e, "speech-to-text failed"),
+        }
+    }
+    Ok(())
+}
+
+/// What listening heard: how it ended, the endpointer holding the answer, and how many samples
+/// that queued before listening began were thrown away.
+struct Gathered {
+    end: Event,
+    ep: Endpointer,
+    dropped: usize,
+}
+
+/// Endpoints one answer on the EAGI stream. What queued while the script was busy (the prompt
+/// playing, the webhook being asked) is drained first: it is not an answer to this question.
+fn gather(audio: &EagiAudio, step: &Step) -> Result<Gathered, StepError> {
     let dropped = audio.drain();
     let ep_cfg = EndpointConfig {
         end_silence: Duration::from_secs_f64(step.end_silence),
@@ -97,35 +145,7 @@ pub fn listen<R: BufRead, W: Write>(
             _ => {}
         }
     };
-    tracing::info!(id = call.id, step = n, dropped, ?end, "answer endpointed");
-    if let Event::SpeechEnded { end: last, at } = end {
-        // The caller stopped `at - last` samples before the decision, which was just now.
-        let since_end = Duration::from_secs_f64(at.saturating_sub(last) as f64 / rate as f64);
-        answer.speech_end = Instant::now().checked_sub(since_end);
-        answer.endpointed_ms = Some(since_end.as_millis() as u64);
-    }
-    answer.end = match end {
-        Event::NoSpeech { .. } => "timeout",
-        Event::MaxLength { .. } => "max-length",
-        _ => "silence",
-    };
-    if matches!(end, Event::NoSpeech { .. }) {
-        return Ok(());
-    }
-    let pcm = ep.take_answer();
-    answer.mp3_url = keep(cfg, call, n, &pcm)?;
-    if step.stt {
-        match transcribe(cfg, step, &pcm) {
-            Ok(alts) => {
-                answer.text = alts.first().map(|a| a.transcript.clone());
-                answer.alternatives = alts;
-                answer.transcribed_ms = answer.speech_end.map(|t| t.elapsed().as_millis() as u64);
-            }
-            // A transcription failure is reported to the webhook as no text, not as a dead call.
-            Err(e) => tracing::warn!(id = call.id, step = n, error = %e, "speech-to-text failed"),
-        }
-    }
-    Ok(())
+    Ok(Gathered { end, ep, dropped })
 }
 
 /// Stores the answer (WAV and MP3) and returns its signed URL, when a public URL is known.
@@ -165,12 +185,14 @@ fn keep(
     )))
 }
 
-/// Deletes answers older than the retention period (cheap: one folder listing per answer).
-fn sweep(cfg: &CoreConfig) {
+/// Deletes answers older than the retention period; returns how many went. Run when an answer
+/// is kept and by the module's every-minute job, so files go on time even when no call comes.
+pub fn sweep(cfg: &CoreConfig) -> usize {
     let Ok(entries) = std::fs::read_dir(&cfg.answers_dir) else {
-        return;
+        return 0;
     };
     let now = SystemTime::now();
+    let mut deleted = 0;
     for e in entries.flatten() {
         let old = e
             .metadata()
@@ -178,12 +200,118 @@ fn sweep(cfg: &CoreConfig) {
             .ok()
             .and_then(|t| now.duration_since(t).ok())
             .is_some_and(|age| age > cfg.answer_retention);
-        if old {
-            let _ = std::fs::remove_file(e.path());
+        if old && std::fs::remove_file(e.path()).is_ok() {
+            deleted += 1;
         }
     }
+    deleted
 }
 
 fn transcribe(cfg: &CoreConfig, step: &Step, pcm: &Pcm) -> Result<Vec<Alternative>, String> {
     crate::stt::transcribe(cfg, pcm, &step.language, &step.speech_context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixStream;
+
+    fn tone(freq: f64, secs: f64, amplitude: f64) -> Vec<i16> {
+        let n = (8000.0 * secs) as usize;
+        (0..n)
+            .map(|i| {
+                (amplitude * (2.0 * std::f64::consts::PI * freq * i as f64 / 8000.0).sin()) as i16
+            })
+            .collect()
+    }
+
+    fn bytes(samples: &[i16]) -> Vec<u8> {
+        samples.iter().flat_map(|s| s.to_le_bytes()).collect()
+    }
+
+    fn voice_step() -> Step {
+        let body = br#"{"PhoneNumber":"2001","UserInputMethod":"voice","EndOfSpeakSilenceLength":0.5,"Timeout":5}"#;
+        super::super::request::AibotRequest::parse(body, "en_US", "999")
+            .unwrap()
+            .step
+    }
+
+    #[test]
+    fn audio_queued_before_listening_is_not_in_the_answer() {
+        let (mut phone, script_end) = UnixStream::pair().unwrap();
+        let audio = EagiAudio::from_reader(script_end);
+        // The caller talks loudly while the prompt plays: a full sentence's worth of audio,
+        // with its own pause, sits in the queue when listening begins.
+        let early = [
+            tone(400.0, 1.0, 20000.0),
+            vec![0; 8000],
+            tone(400.0, 0.5, 20000.0),
+        ]
+        .concat();
+        phone.write_all(&bytes(&early)).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        let step = voice_step();
+        let later = std::thread::spawn(move || {
+            // Then the real answer, quieter, after listening began; the phone keeps sending
+            // silence afterwards, as a real line does.
+            std::thread::sleep(Duration::from_millis(300));
+            let answer = [vec![0; 2400], tone(1000.0, 0.8, 3000.0), vec![0; 16000]].concat();
+            for chunk in answer.chunks(160) {
+                if phone.write_all(&bytes(chunk)).is_err() {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_secs(3));
+        });
+        let Gathered {
+            end,
+            mut ep,
+            dropped,
+        } = gather(&audio, &step).ok().unwrap();
+        assert!(matches!(end, Event::SpeechEnded { .. }), "{end:?}");
+        let pcm = ep.take_answer();
+        let peak = pcm.samples.iter().map(|s| s.unsigned_abs()).max().unwrap();
+        // Only the later, quieter answer: none of the loud early speech.
+        assert!((2500..=3000).contains(&peak), "peak {peak}");
+        let secs = pcm.samples.len() as f64 / 8000.0;
+        assert!((0.8..1.6).contains(&secs), "{secs} s kept");
+        assert_eq!(
+            dropped,
+            early.len(),
+            "everything queued before listening was drained"
+        );
+        drop(later);
+    }
+
+    #[test]
+    fn sweep_deletes_only_answers_past_retention() {
+        let dir = std::env::temp_dir().join(format!("apicall-sweep-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let old = dir.join(format!("{}-1.mp3", "a".repeat(32)));
+        let new = dir.join(format!("{}-1.mp3", "b".repeat(32)));
+        for f in [&old, &new] {
+            std::fs::write(f, b"x").unwrap();
+        }
+        let eight_days = SystemTime::now() - Duration::from_secs(8 * 86_400);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(eight_days)
+            .unwrap();
+        let map: std::collections::HashMap<String, String> = [
+            ("db_user", "u"),
+            ("spool_dir", "/nonexistent"),
+            ("tts_cache_dir", "/nonexistent"),
+            ("answers_dir", dir.to_str().unwrap()),
+            ("answer_retention_days", "7"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let cfg = CoreConfig::from_map(&map).unwrap();
+        assert_eq!(sweep(&cfg), 1);
+        assert!(!old.exists() && new.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
