@@ -171,4 +171,15 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(cdr_rows))
         .function(wrap_function!(answer_audio))
         .function(wrap_function!(outbox_deliver))
+        .function(wrap_function!(answers_sweep))
+}
+
+/// Deletes recorded answers older than `answer_retention_days`; returns how many went. The
+/// module's every-minute job runs it: a kept answer also sweeps, but calls may stop coming.
+#[php_function]
+#[php(name = "Apicall\\answers_sweep")]
+pub fn answers_sweep(config: &ZendHashTable) -> PhpResult<i64> {
+    let _php = log::PhpThread::enter();
+    let cfg = convert::config(config).map_err(throw)?;
+    Ok(aibot::voice::sweep(&cfg) as i64)
 }
