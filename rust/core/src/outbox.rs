@@ -208,7 +208,15 @@ async fn send(cfg: &CoreConfig, ev: &Event) -> Result<(), String> {
             errors.push(format!("{url}: host not in allowed_hosts"));
             continue;
         }
-        match webhook::post_json(url, &ev.headers, ev.body.as_bytes(), t, &delivery).await {
+        let sent = webhook::post_json_to(
+            url,
+            &ev.headers,
+            ev.body.as_bytes(),
+            t,
+            &delivery,
+            &cfg.allowed_hosts,
+        );
+        match sent.await {
             Ok((code, _)) if (200..300).contains(&code) => return Ok(()),
             Ok((code, _)) => errors.push(format!("{url}: HTTP {code}")),
             Err(e) => errors.push(format!("{url}: {e}")),

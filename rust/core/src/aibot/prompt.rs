@@ -51,7 +51,12 @@ pub fn url(cfg: &CoreConfig, url: &str) -> Result<PathBuf, ApiError> {
     if fresh {
         return Ok(playback);
     }
-    let bytes = crate::runtime::block_on(fetch(url)).map_err(fail)?;
+    let t = crate::webhook::Timeouts {
+        connect: cfg.webhook_connect_timeout,
+        total: FETCH_TIMEOUT,
+    };
+    let bytes = crate::runtime::block_on(fetch(url, t, &cfg.allowed_hosts, MAX_AUDIO_BYTES))
+        .map_err(fail)?;
     let pcm = decode(&bytes).map_err(fail)?;
     let pcm = pcm
         .resample(ASTERISK_WAV_RATE)
@@ -68,32 +73,143 @@ fn decode(bytes: &[u8]) -> Result<Pcm, String> {
     apicall_speech::decode_any(bytes).map_err(|e| e.to_string())
 }
 
-async fn fetch(url: &str) -> Result<Vec<u8>, String> {
-    let t = crate::webhook::Timeouts {
-        connect: Duration::from_secs(5),
+/// Downloads `url` within `t` and `max` bytes; a server that sends too much is cut off as soon
+/// as it says so (Content-Length) or as soon as it has (a body without one), and one that drips
+/// is cut off at `t.total`, whatever it still promises.
+async fn fetch(
+    url: &str,
+    t: crate::webhook::Timeouts,
+    allowed: &[String],
+    max: usize,
+) -> Result<Vec<u8>, String> {
+    let client = crate::webhook::client(t, allowed).map_err(|e| e.to_string())?;
+    let why = |e: reqwest::Error| crate::webhook::classify(&e, t).to_string();
+    let work = async {
+        let mut resp = client.get(url).send().await.map_err(why)?;
+        if !resp.status().is_success() {
+            return Err(format!("HTTP {}", resp.status().as_u16()));
+        }
+        if resp.content_length().is_some_and(|n| n > max as u64) {
+            return Err(format!("larger than {max} bytes"));
+        }
+        let mut buf = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(why)? {
+            buf.extend_from_slice(&chunk);
+            if buf.len() > max {
+                return Err(format!("larger than {max} bytes"));
+            }
+        }
+        Ok(buf)
+    };
+    match tokio::time::timeout(t.total + Duration::from_millis(100), work).await {
+        Err(_) => Err(crate::webhook::WebhookError::Timeout(t.total).to_string()),
+        Ok(r) => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::collections::HashMap;
+    use std::time::Instant;
+
+    use crate::webhook::test_server::{answer, blackhole, drip, serve};
+    use crate::webhook::Timeouts;
+
+    fn config(connect_secs: &str) -> CoreConfig {
+        let cache =
+            std::env::temp_dir().join(format!("apicall-prompt-test-{}", std::process::id()));
+        let map: HashMap<String, String> = [
+            ("db_user", "u"),
+            ("spool_dir", "/nonexistent"),
+            ("tts_cache_dir", cache.to_str().unwrap()),
+            ("webhook_connect_timeout", connect_secs),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        CoreConfig::from_map(&map).unwrap()
+    }
+
+    #[test]
+    fn message_url_connects_within_the_webhook_connect_timeout_setting() {
+        let (base, _hold) = blackhole();
+        let started = Instant::now();
+        let e = url(&config("1"), &format!("{base}/never.wav")).unwrap_err();
+        let took = started.elapsed();
+        assert!(e.message.contains("cannot connect"), "{}", e.message);
+        // The setting (1 s), not a fixed 5 s, nor the 15 s download limit.
+        assert!(
+            took >= Duration::from_millis(900) && took < Duration::from_millis(2000),
+            "{took:?}"
+        );
+    }
+
+    const T: Timeouts = Timeouts {
+        connect: Duration::from_secs(2),
         total: FETCH_TIMEOUT,
     };
-    let client = crate::webhook::client(t).map_err(|e| e.to_string())?;
-    let mut resp = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| crate::error::chain(&e))?;
-    if !resp.status().is_success() {
-        return Err(format!("HTTP {}", resp.status().as_u16()));
+
+    #[test]
+    fn a_declared_oversize_download_is_refused_before_reading_it() {
+        let promised = MAX_AUDIO_BYTES + 1;
+        let base = serve(move |_, s| drip(s, promised));
+        let started = Instant::now();
+        let e = crate::runtime::block_on(fetch(&format!("{base}/a.wav"), T, &[], MAX_AUDIO_BYTES))
+            .unwrap_err();
+        assert_eq!(e, format!("larger than {MAX_AUDIO_BYTES} bytes"));
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
-    if resp
-        .content_length()
-        .is_some_and(|n| n > MAX_AUDIO_BYTES as u64)
-    {
-        return Err(format!("larger than {MAX_AUDIO_BYTES} bytes"));
+
+    #[test]
+    fn an_undeclared_oversize_download_stops_at_the_limit() {
+        // No Content-Length (the body ends when the connection closes): counted as it comes.
+        let base = serve(|_, s| {
+            use std::io::Write;
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n");
+            let block = vec![0u8; 1 << 20];
+            for _ in 0..(MAX_AUDIO_BYTES >> 20) + 2 {
+                if s.write_all(&block).is_err() {
+                    return;
+                }
+            }
+        });
+        let started = Instant::now();
+        let e = crate::runtime::block_on(fetch(&format!("{base}/a.wav"), T, &[], MAX_AUDIO_BYTES))
+            .unwrap_err();
+        assert_eq!(e, format!("larger than {MAX_AUDIO_BYTES} bytes"));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // And within the limit it is a download.
+        let base = serve(|_, s| answer(s, "200 OK", "", b"RIFF...."));
+        let got =
+            crate::runtime::block_on(fetch(&format!("{base}/b.wav"), T, &[], MAX_AUDIO_BYTES));
+        assert_eq!(got.unwrap(), b"RIFF....");
     }
-    let mut buf = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| crate::error::chain(&e))? {
-        buf.extend_from_slice(&chunk);
-        if buf.len() > MAX_AUDIO_BYTES {
-            return Err(format!("larger than {MAX_AUDIO_BYTES} bytes"));
-        }
+
+    #[test]
+    fn a_dripping_download_is_cut_off_at_the_total_time() {
+        let base = serve(|_, s| drip(s, 100_000));
+        let t = Timeouts {
+            connect: Duration::from_secs(1),
+            total: Duration::from_secs(1),
+        };
+        let started = Instant::now();
+        let e = crate::runtime::block_on(fetch(&format!("{base}/a.wav"), t, &[], MAX_AUDIO_BYTES))
+            .unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(e, "no answer within 1s");
+        assert!(
+            took >= Duration::from_millis(900) && took < Duration::from_millis(1600),
+            "{took:?}"
+        );
     }
-    Ok(buf)
+
+    #[test]
+    fn a_message_url_outside_allowed_hosts_is_never_fetched() {
+        let mut cfg = config("1");
+        cfg.allowed_hosts = vec!["hooks.example.com".into()];
+        let e = url(&cfg, "http://127.0.0.1:9/a.wav").unwrap_err();
+        assert!(e.message.contains("not in allowed_hosts"), "{}", e.message);
+    }
 }
