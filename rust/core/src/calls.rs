@@ -166,17 +166,21 @@ pub async fn add_failed_attempt(pool: &Pool, id: &str) -> Result<u32, ApiError> 
     Ok(n.unwrap_or(0))
 }
 
-/// Claims the right to send the call's status: true for exactly one caller, ever.
-pub async fn claim_status(pool: &Pool, id: &str, outcome: &str) -> Result<bool, ApiError> {
-    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
-    conn.exec_drop(
+/// Claims the right to send the call's status, inside `tx`: true for exactly one caller, ever,
+/// once `tx` commits. It runs in the transaction that stores the status event
+/// (`outbox::claim_and_enqueue`), so a claim never stands without its event.
+pub async fn claim_status(
+    tx: &mut mysql_async::Transaction<'_>,
+    id: &str,
+    outcome: &str,
+) -> Result<bool, mysql_async::Error> {
+    tx.exec_drop(
         format!(
             "UPDATE `{TABLE}` SET status_sent_at = NOW(), outcome = ?, status = 'ended', \
              ended_at = COALESCE(ended_at, NOW()) WHERE id = ? AND status_sent_at IS NULL"
         ),
         (outcome, id),
     )
-    .await
-    .map_err(db_err)?;
-    Ok(conn.affected_rows() == 1)
+    .await?;
+    Ok(tx.affected_rows() == 1)
 }

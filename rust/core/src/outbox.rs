@@ -33,7 +33,6 @@ pub struct Event {
     pub event_id: String,
     pub call_id: String,
     pub url: String,
-    pub fallback_url: Option<String>,
     pub headers: Vec<Header>,
     /// The exact bytes sent, every time.
     pub body: String,
@@ -46,21 +45,55 @@ pub fn backoff(failures: u32) -> Duration {
     Duration::from_secs(secs.min(600))
 }
 
-/// Stores an event, due now.
-pub async fn enqueue(pool: &Pool, cfg: &CoreConfig, ev: &Event) -> Result<(), ApiError> {
+/// Claims the call's status (`calls::claim_status`) and stores its event, if it has a URL to go
+/// to, in one transaction: a process that dies or loses the database between the two leaves
+/// neither, so the status can still be produced (by a later path, or sent directly by this
+/// one), never a claim whose event is gone. Ok(false): another process has the claim.
+pub async fn claim_and_enqueue(
+    pool: &Pool,
+    cfg: &CoreConfig,
+    call_id: &str,
+    outcome: &str,
+    ev: Option<&Event>,
+) -> Result<bool, ApiError> {
+    // Before the transaction: CREATE TABLE would commit it.
     crate::schema::ensure(pool, &cfg.db).await?;
+    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
+    let mut tx = conn
+        .start_transaction(mysql_async::TxOpts::default())
+        .await
+        .map_err(db_err)?;
+    if !crate::calls::claim_status(&mut tx, call_id, outcome)
+        .await
+        .map_err(db_err)?
+    {
+        tx.rollback().await.map_err(db_err)?;
+        return Ok(false);
+    }
+    if let Some(ev) = ev {
+        insert(&mut tx, cfg, ev).await?;
+    }
+    // Dropping an uncommitted transaction (any `?` above) rolls it back.
+    tx.commit().await.map_err(db_err)?;
+    Ok(true)
+}
+
+/// Stores an event, due now, within `tx`.
+async fn insert(
+    tx: &mut mysql_async::Transaction<'_>,
+    cfg: &CoreConfig,
+    ev: &Event,
+) -> Result<(), ApiError> {
     let headers =
         serde_json::to_string(&ev.headers).map_err(|e| ApiError::internal("internal_error", e))?;
-    let mut conn = runtime::conn(pool).await.map_err(db_err)?;
-    conn.exec_drop(
-        "INSERT INTO apicall_outbox (event_id, call_id, url, fallback_url, headers, body, created, \
+    tx.exec_drop(
+        "INSERT INTO apicall_outbox (event_id, call_id, url, headers, body, created, \
          next_attempt_at, attempts, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?, NOW(), NOW(), 0, NOW() + INTERVAL ? SECOND)",
+         VALUES (?, ?, ?, ?, ?, NOW(), NOW(), 0, NOW() + INTERVAL ? SECOND)",
         (
             &ev.event_id,
             &ev.call_id,
             &ev.url,
-            &ev.fallback_url,
             headers,
             &ev.body,
             cfg.status_event_ttl.as_secs(),
@@ -85,7 +118,7 @@ async fn lease(pool: &Pool, event_id: &str) -> Result<Option<Event>, ApiError> {
     }
     let row: Option<Row> = conn
         .exec_first(
-            "SELECT event_id, call_id, url, fallback_url, headers, body, attempts FROM apicall_outbox WHERE event_id = ?",
+            "SELECT event_id, call_id, url, headers, body, attempts FROM apicall_outbox WHERE event_id = ?",
             (event_id,),
         )
         .await
@@ -94,18 +127,14 @@ async fn lease(pool: &Pool, event_id: &str) -> Result<Option<Event>, ApiError> {
     let text = |row: &mut Row, i: usize| -> String {
         row.take_opt(i).and_then(Result::ok).unwrap_or_default()
     };
-    let headers: Vec<Header> = serde_json::from_str(&text(&mut row, 4)).unwrap_or_default();
+    let headers: Vec<Header> = serde_json::from_str(&text(&mut row, 3)).unwrap_or_default();
     Ok(Some(Event {
         event_id: text(&mut row, 0),
         call_id: text(&mut row, 1),
         url: text(&mut row, 2),
-        fallback_url: row
-            .take_opt::<Option<String>, _>(3)
-            .and_then(Result::ok)
-            .flatten(),
         headers,
-        body: text(&mut row, 5),
-        attempts: row.take_opt(6).and_then(Result::ok).unwrap_or(0),
+        body: text(&mut row, 4),
+        attempts: row.take_opt(5).and_then(Result::ok).unwrap_or(0),
     }))
 }
 
@@ -195,11 +224,13 @@ async fn send(cfg: &CoreConfig, ev: &Event) -> Result<(), String> {
         event_id: Some(&ev.event_id),
     };
     let mut errors = Vec::new();
+    // The fallback is the install's `webhook_fallback_url` as it is at each attempt (an admin
+    // who sets it while a receiver is down gets the waiting events there too).
     let mut targets = vec![ev.url.as_str()];
-    if let Some(f) = ev
-        .fallback_url
+    if let Some(f) = cfg
+        .webhook_fallback_url
         .as_deref()
-        .or(cfg.webhook_fallback_url.as_deref())
+        .filter(|f| !f.is_empty())
     {
         targets.push(f);
     }
@@ -355,7 +386,6 @@ mod tests {
             event_id: "0123456789abcdef0123456789abcdef".into(),
             call_id: "c".into(),
             url,
-            fallback_url: None,
             headers: Vec::new(),
             body: r#"{"Outcome":"answered"}"#.into(),
             attempts: 0,
@@ -407,6 +437,88 @@ mod tests {
             &config(),
             &event(format!("http://127.0.0.1:{port}/status"))
         ));
+    }
+
+    /// The local stack's MariaDB (`make up`), from `.stack/env`; None when the stack is not up.
+    fn stack_config() -> Option<CoreConfig> {
+        let env = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.stack/env");
+        let text = std::fs::read_to_string(env).ok()?;
+        let vars: HashMap<&str, &str> = text.lines().filter_map(|l| l.split_once('=')).collect();
+        let mut map: HashMap<String, String> = [
+            ("db_host", "DB_HOST"),
+            ("db_port", "DB_PORT"),
+            ("db_user", "DB_USER"),
+            ("db_pass", "DB_PASS"),
+            ("db_name", "DB_NAME"),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), vars.get(v)?.to_string())))
+        .collect();
+        map.insert("spool_dir".into(), "/nonexistent".into());
+        map.insert("tts_cache_dir".into(), "/nonexistent".into());
+        CoreConfig::from_map(&map).ok()
+    }
+
+    #[test]
+    fn a_claim_never_stands_without_its_stored_event() {
+        let Some(cfg) = stack_config() else {
+            eprintln!("no .stack/env: the local stack is not up, nothing to test against");
+            return;
+        };
+        let pool = runtime::pool(&cfg.db);
+        let call_id = crate::token::call_id();
+        let taken = crate::token::call_id();
+        let sql = |q: String| {
+            let pool = pool.clone();
+            runtime::block_on(async move { runtime::conn(&pool).await?.query_drop(q).await })
+                .unwrap()
+        };
+        let sent_at = || -> Option<String> {
+            let q = format!(
+                "SELECT CAST(status_sent_at AS CHAR) FROM apicall_calls WHERE id = '{call_id}'"
+            );
+            runtime::block_on(async { runtime::conn(&pool).await?.query_first(q).await })
+                .unwrap()
+                .flatten()
+        };
+        runtime::block_on(crate::schema::ensure(&pool, &cfg.db)).unwrap();
+        sql(format!(
+            "INSERT INTO apicall_calls (id, created, kind, tocall, request, public_url, status, \
+             attempts, max_retries) VALUES ('{call_id}', NOW(), 'aibot', '2003', '{{}}', '', 'queued', 0, 0)"
+        ));
+        // An event id already stored: the INSERT in the transaction fails after the claim.
+        sql(format!(
+            "INSERT INTO apicall_outbox (event_id, call_id, url, headers, body, created, \
+             next_attempt_at, attempts, expires_at) VALUES ('{taken}', 'x', 'http://x/', '[]', '', \
+             NOW(), NOW() + INTERVAL 1 DAY, 0, NOW() + INTERVAL 1 DAY)"
+        ));
+        let mut ev = event("http://127.0.0.1:9/status".into());
+        ev.call_id = call_id.clone();
+        ev.event_id = taken.clone();
+        let failed = runtime::block_on(claim_and_enqueue(&pool, &cfg, &call_id, "busy", Some(&ev)));
+        assert!(failed.is_err(), "{failed:?}");
+        assert_eq!(sent_at(), None, "the claim stayed without its event");
+
+        ev.event_id = crate::token::call_id();
+        let claim = |ev: &Event| {
+            runtime::block_on(claim_and_enqueue(&pool, &cfg, &call_id, "busy", Some(ev))).unwrap()
+        };
+        assert!(claim(&ev));
+        assert!(sent_at().is_some());
+        // The claim is taken once: a second path stores nothing more.
+        let mut second = ev.clone();
+        second.event_id = crate::token::call_id();
+        assert!(!claim(&second));
+        let stored: Option<u64> = runtime::block_on(async {
+            let q = format!("SELECT COUNT(*) FROM apicall_outbox WHERE call_id = '{call_id}'");
+            runtime::conn(&pool).await?.query_first(q).await
+        })
+        .unwrap();
+        assert_eq!(stored, Some(1));
+        sql(format!(
+            "DELETE FROM apicall_outbox WHERE call_id = '{call_id}' OR event_id = '{taken}'"
+        ));
+        sql(format!("DELETE FROM apicall_calls WHERE id = '{call_id}'"));
     }
 
     #[test]

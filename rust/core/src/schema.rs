@@ -18,7 +18,7 @@ const TABLES: &[&str] = &[
         `event_id` CHAR(32) NOT NULL PRIMARY KEY,
         `call_id` CHAR(32) NOT NULL,
         `url` VARCHAR(2048) NOT NULL,
-        `fallback_url` VARCHAR(2048) NULL,
+        `fallback_url` VARCHAR(2048) NULL, -- unused: the fallback is the setting webhook_fallback_url; kept to match module.xml
         `headers` TEXT NOT NULL,
         `body` MEDIUMTEXT NOT NULL,
         `created` DATETIME NOT NULL,

@@ -52,8 +52,17 @@ pub fn report<R: BufRead, W: Write>(
         return Ok(());
     };
     let pool = runtime::pool(&cfg.db);
-    let Some(call) = runtime::block_on(calls::load(&pool, &id))? else {
-        return Ok(());
+    // The call's row is the only place that says where its status goes (the call file carries
+    // only the id; URL, headers, ContactId are in the stored request): if it cannot be read even
+    // after this process's wait for the database, there is no receiver to build an event for.
+    // Said in the log, with the id, rather than guessed.
+    let call = match runtime::block_on(calls::load(&pool, &id)) {
+        Ok(Some(call)) => call,
+        Ok(None) => return Ok(()),
+        Err(e) => {
+            tracing::error!(id, error = %e, "status event lost: the call's row cannot be read");
+            return Err(e);
+        }
     };
     let mut get = |expr: &str| -> Result<String, ApiError> {
         Ok(agi
@@ -111,10 +120,6 @@ pub fn report<R: BufRead, W: Write>(
             attempts: call.attempts.max(1),
         }
     };
-    if !runtime::block_on(calls::claim_status(&pool, &id, &status.outcome))? {
-        tracing::info!(id, "status already sent");
-        return Ok(());
-    }
     send(cfg, &call, &status);
     Ok(())
 }
@@ -186,45 +191,58 @@ fn detail_url(call: &StoredCall, linkedid: &str) -> Option<String> {
         .then(|| format!("{}/cdr.php?linkedid={linkedid}", call.public_url))
 }
 
-/// Stores the status in the outbox, then tries to deliver it at once (twice, a second apart);
-/// what is not delivered now is retried by the periodic runner until it expires.
+/// Claims the status and stores it in the outbox (one transaction), then tries to deliver it at
+/// once (twice, a second apart); what is not delivered now is retried by the periodic runner
+/// until it expires. If the database cannot take the claim and the event, the event is sent
+/// once directly instead of being dropped.
 fn send(cfg: &CoreConfig, call: &StoredCall, status: &CallStatus) {
-    let Some(url) = &call.request.status_url else {
-        tracing::info!(
+    let ev = call.request.status_url.as_ref().and_then(|url| {
+        let body = serde_json::to_string(status)
+            .inspect_err(|e| tracing::error!(id = call.id, error = %e, "cannot encode the status"))
+            .ok()?;
+        Some(outbox::Event {
+            event_id: status.event_id.clone(),
+            call_id: call.id.clone(),
+            url: url.clone(),
+            headers: call.request.status_headers.clone(),
+            body,
+            attempts: 0,
+        })
+    });
+    let pool = runtime::pool(&cfg.db);
+    let claimed = runtime::block_on(outbox::claim_and_enqueue(
+        &pool,
+        cfg,
+        &call.id,
+        &status.outcome,
+        ev.as_ref(),
+    ));
+    match (claimed, ev) {
+        (Ok(false), _) => tracing::info!(id = call.id, "status already sent"),
+        (Ok(true), None) => tracing::info!(
             id = call.id,
             outcome = status.outcome,
             "call ended; no status webhook"
-        );
-        return;
-    };
-    let body = match serde_json::to_string(status) {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::error!(id = call.id, error = %e, "cannot encode the status");
-            return;
+        ),
+        (Ok(true), Some(ev)) => {
+            let result = outbox::deliver_now(&pool, cfg, &ev.event_id, 2);
+            tracing::info!(
+                id = call.id,
+                outcome = status.outcome,
+                event_id = ev.event_id,
+                ?result,
+                "status event"
+            );
         }
-    };
-    let ev = outbox::Event {
-        event_id: status.event_id.clone(),
-        call_id: call.id.clone(),
-        url: url.clone(),
-        fallback_url: None,
-        headers: call.request.status_headers.clone(),
-        body,
-        attempts: 0,
-    };
-    let pool = runtime::pool(&cfg.db);
-    if let Err(e) = runtime::block_on(outbox::enqueue(&pool, cfg, &ev)) {
-        tracing::error!(id = call.id, error = %e, "status event could not be stored; sending it once, directly");
-        outbox::deliver_unstored(cfg, &ev);
-        return;
+        (Err(e), Some(ev)) => {
+            // Nothing was claimed or stored (the transaction rolled back). Another path of the
+            // same call could still claim it later, with an event id of its own: a receiver may
+            // then hear of the call twice, which beats not at all.
+            tracing::error!(id = call.id, error = %e, "status event could not be stored; sending it once, directly");
+            outbox::deliver_unstored(cfg, &ev);
+        }
+        (Err(e), None) => {
+            tracing::warn!(id = call.id, error = %e, "call end not recorded; no status webhook")
+        }
     }
-    let result = outbox::deliver_now(&pool, cfg, &ev.event_id, 2);
-    tracing::info!(
-        id = call.id,
-        outcome = status.outcome,
-        event_id = ev.event_id,
-        ?result,
-        "status event"
-    );
 }
