@@ -125,16 +125,36 @@ test('[stack] apicall:status: a failing check says why and exits 1', function ()
 test('[stack] apicall:call places a real call: 2001 answers and records the message', function (): void {
     $i = install();
     $phones = stack_env()['PHONES_DIR'];
+    // The scratch install's own prompt cache: the message is the one file the call adds there.
+    $tts = $i['dir'] . '/lib/sounds/apicall/tts';
+    $before = glob("$tts/*.wav") ?: [];
     [$code, $out, $err] = fw($i, ['apicall:call', '2001', '--message', 'This is a test call from the console.', '--language', 'en']);
     eq(0, $code, "$out $err");
     ok((bool) preg_match('/^Call ([0-9a-f]{32}) to 2001: queued$/m', $out, $m), $out);
+    $made = array_values(array_diff(glob("$tts/*.wav") ?: [], $before));
+    eq(1, count($made), "the message's prompt in $tts");
+    [$rate, $samples] = read_wav($made[0]);
+    $expected = count($samples) / $rate;
+    ok($expected > 1.5, "the message lasts $expected s");
+    // 2001 records silence too (until 5 s of it), so the file's size says nothing: wait until
+    // it holds voiced audio followed by 1.5 s of quiet, i.e. the whole message was heard.
     $wav = "$phones/2001-{$m[1]}.wav";
+    $span = $voiced = 0.0;
     $deadline = microtime(true) + 45;
-    while (microtime(true) < $deadline && !(is_file($wav) && filesize($wav) > 16000)) {
-        usleep(250000);
+    while (microtime(true) < $deadline) {
         clearstatcache();
+        if (is_file($wav) && filesize($wav) > 44) {
+            [$rate, $samples] = read_wav($wav);
+            [$span, $voiced, $end] = active_span($rate, $samples);
+            if ($voiced > 0 && count($samples) / $rate - $end >= 1.5) {
+                break;
+            }
+        }
+        usleep(250000);
     }
-    ok(is_file($wav) && filesize($wav) > 16000, "the phone recorded the call ($wav)");
+    ok(is_file($wav), "the phone recorded the call ($wav)");
+    ok(abs($span - $expected) < 0.8, "the phone heard voiced audio for $span s, the message lasts $expected s");
+    ok($voiced > 0.5 * $expected, "voiced frames: $voiced s of the message's $expected s");
     [$code, , $err] = fw($i, ['apicall:call', '12a']);
     eq(1, $code);
     contains('Call not placed: invalid_field (tocall)', $err);
@@ -164,6 +184,34 @@ test('[stack] apicall:outbox and the FreePBX job deliver the outbox', function (
     eq(0, $code, "$out $err");
     contains('apicall outbox: {', $out, 'Job.php ran through the module namespace autoloader');
     contains('job apicall/outbox: done', $out);
+});
+
+test('[stack] the every-minute job deletes answers past the retention period, with no call', function (): void {
+    $i = install();
+    $answers = rtrim(stack_amp_conf()['ASTSPOOLDIR'], '/') . '/apicall/answers';
+    ok(is_dir($answers), "the answers folder exists ($answers)");
+    // Names no call uses; 8 days is past the default 7, 6 days is not.
+    $stale = $answers . '/' . str_repeat('e', 32) . '-1.mp3';
+    $kept = $answers . '/' . str_repeat('f', 32) . '-1.mp3';
+    foreach ([$stale => 8, $kept => 6] as $file => $days) {
+        file_put_contents($file, 'old');
+        touch($file, time() - $days * 86400);
+    }
+    try {
+        [$code, $out, $err] = fw($i, ['job', '--run']);
+        eq(0, $code, "$out $err");
+        clearstatcache();
+        ok(!file_exists($stale), 'the 8-day-old answer is gone');
+        ok(file_exists($kept), 'the 6-day-old answer stays');
+        ok((bool) preg_match('/^apicall answers: deleted [1-9]\d* past answer_retention_days$/m', $out), $out);
+        // Nothing old left: the job says nothing about answers.
+        [$code, $out] = fw($i, ['job', '--run']);
+        eq(0, $code, $out);
+        ok(strpos($out, 'apicall answers:') === false, $out);
+    } finally {
+        @unlink($stale);
+        @unlink($kept);
+    }
 });
 
 test('[stack] fwconsole ma uninstall apicall removes the tables, the public folder and the commands', function (): void {
