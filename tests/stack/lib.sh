@@ -54,6 +54,17 @@ ast_rx() { "$AST_BIN" -C "$AST_CONF" -rx "$1"; }
 # mysql client as the database superuser (unix_socket auth as root).
 db_root() { mysql --no-defaults -uroot --socket="$DB_SOCK" "$@"; }
 
+# without_inherited_fds CMD...: runs CMD with every descriptor above 2 closed. A daemon keeps
+# what it inherits for as long as it runs: started under `flock /tmp/LOCK make up`, Apache held
+# that lock until its next restart and every other stack run waited on it.
+without_inherited_fds() {
+  ( for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    exec "$@" )
+}
+
 # stack_lock: serializes up.sh/down.sh of one checkout (several people may run `make up` in
 # the same checkout at once). Holds fd 9 until the script exits; daemons are started with
 # 9>&- so they do not keep the lock.

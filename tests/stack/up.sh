@@ -81,7 +81,7 @@ else
   fi
   rm -f "$DB_SOCK" "$DB_PID"
   port_free "$DB_PORT" mariadb
-  setsid /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$STACK/mysql" \
+  without_inherited_fds setsid /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$STACK/mysql" \
     --socket="$DB_SOCK" --port="$DB_PORT" --bind-address=127.0.0.1 --pid-file="$DB_PID" \
     --log-error="$STACK/log/mariadb.err" --skip-name-resolve \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
@@ -203,7 +203,7 @@ ap_start() {
   rm -f "$AP_PID"
   port_free "$WEB_PORT" apache
   # Without PHP_INI_SCAN_DIR: the CLI conf.d would load the extension a second time.
-  env -u PHP_INI_SCAN_DIR apache2 -f "$AP_CONF" -k start 9>&-
+  without_inherited_fds env -u PHP_INI_SCAN_DIR apache2 -f "$AP_CONF" -k start
   for _ in $(seq 1 80); do pid_alive "$AP_PID" && ap_http_ok && break; sleep 0.25; done
   pid_alive "$AP_PID" || { tail -20 "$STACK/apache/logs/error.log" >&2; die "apache did not start"; }
   ap_want > "$AP_STAMP"
@@ -292,7 +292,7 @@ else
   port_free "$AMI_PORT" "asterisk AMI"
   # Started as root, Asterisk drops to runuser/rungroup (asterisk.conf) itself. The env
   # is what AGI scripts inherit: PHP_INI_SCAN_DIR (the extension), FREEPBX_CONF, ODBC.
-  ( cd "$AST_RUN" && exec setsid env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+  ( cd "$AST_RUN" && without_inherited_fds setsid env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
       HOME=/var/lib/asterisk LANG=C.UTF-8 \
       PHP_INI_SCAN_DIR="$PHP_INI_SCAN_DIR" FREEPBX_CONF="$FREEPBX_CONF" \
       ODBCSYSINI="$ODBCSYSINI" ODBCINI="$ODBCINI" \
@@ -359,7 +359,7 @@ AMPWEBROOT=$STACK/www
 ENV
 write_if_changed "$tmp" "$STACK/env" || true
 chmod 644 "$STACK/env"
-bash "$TPL/speechd.sh" start 9>&- || warn "speechd (local STT) did not start: see $STACK/speechd/speechd.log"
+without_inherited_fds bash "$TPL/speechd.sh" start || warn "speechd (local STT) did not start: see $STACK/speechd/speechd.log"
 say "stack up in $(elapsed "$T_ALL"); env written to $STACK/env"
 echo "APICALL_URL=$APICALL_URL"
 echo "APICALL_TOKEN=$TOKEN"
