@@ -579,3 +579,79 @@ function run_cmd(array $cmd, array $env, float $timeout = 30.0, ?string $cwd = n
     return [$code, $out, $err];
 }
 
+
+// ------------------------------------------------------------------- audio
+
+/**
+ * [rate, samples] of a 16-bit mono PCM WAV (the test phones' recordings, the TTS cache).
+ * Walks the RIFF chunks rather than assuming a 44-byte header: writers add LIST chunks.
+ */
+function read_wav(string $path): array
+{
+    $data = (string) @file_get_contents($path);
+    if (strlen($data) < 12 || substr($data, 0, 4) !== 'RIFF' || substr($data, 8, 4) !== 'WAVE') {
+        fail("$path is not a WAV file");
+    }
+    $rate = null;
+    $pos = 12;
+    while ($pos + 8 <= strlen($data)) {
+        $id = substr($data, $pos, 4);
+        $size = unpack('V', substr($data, $pos + 4, 4))[1];
+        if ($id === 'fmt ') {
+            $fmt = unpack('vformat/vchannels/Vrate/Vbyterate/vblock/vbits', substr($data, $pos + 8, 16));
+            if ($fmt['format'] !== 1 || $fmt['channels'] !== 1 || $fmt['bits'] !== 16) {
+                fail("$path is not 16-bit mono PCM: " . export($fmt));
+            }
+            $rate = $fmt['rate'];
+        } elseif ($id === 'data' && $rate !== null) {
+            $pcm = substr($data, $pos + 8, $size);
+            $pcm = substr($pcm, 0, strlen($pcm) - strlen($pcm) % 2);
+            return [$rate, $pcm === '' ? [] : array_values(unpack('s*', $pcm))];
+        }
+        $pos += 8 + $size + ($size % 2);
+    }
+    fail("$path has no fmt and data chunks");
+}
+
+/**
+ * Whether the WAV at $path has been closed by its writer: Asterisk fills in the RIFF size when
+ * it closes a recording, so until the call ends the header still describes an empty file.
+ */
+function wav_complete(string $path): bool
+{
+    clearstatcache(true, $path);
+    $size = @filesize($path);
+    $head = (string) @file_get_contents($path, false, null, 0, 8);
+    return $size !== false && $size > 44 && strlen($head) === 8 && unpack('V', substr($head, 4))[1] === $size - 8;
+}
+
+/**
+ * [seconds from the first to the last voiced frame, seconds of voiced frames]: a 20 ms frame
+ * is voiced when its power is above -45 dBFS. The same measure as active_span() of
+ * tests/integration/conftest.py, so a phone that recorded only silence gives [0, 0] whatever
+ * the file's size.
+ *
+ * @param int[] $samples
+ */
+function active_span(int $rate, array $samples, int $frameMs = 20, float $thresholdDbfs = -45.0): array
+{
+    $n = intdiv($rate * $frameMs, 1000);
+    $limit = (10 ** ($thresholdDbfs / 20) * 32768) ** 2;
+    $first = $last = null;
+    $voiced = 0;
+    for ($i = 0, $frame = 0; $i + $n <= count($samples); $i += $n, $frame++) {
+        $sum = 0;
+        for ($j = $i; $j < $i + $n; $j++) {
+            $sum += $samples[$j] * $samples[$j];
+        }
+        if ($sum / $n > $limit) {
+            $first ??= $frame;
+            $last = $frame;
+            $voiced++;
+        }
+    }
+    if ($first === null) {
+        return [0.0, 0.0];
+    }
+    return [($last - $first + 1) * $frameMs / 1000, $voiced * $frameMs / 1000];
+}
