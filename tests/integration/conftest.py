@@ -175,3 +175,34 @@ def active_span(rate, samples, frame_ms=20, threshold_dbfs=-45.0):
     first = active.index(True)
     last = len(active) - 1 - active[::-1].index(True)
     return (last - first + 1) * frame_ms / 1000, sum(active) * frame_ms / 1000
+
+
+def _setting_row(conn, key):
+    with conn.cursor() as c:
+        c.execute("SELECT val FROM kvstore_FreePBX_modules_Apicall WHERE `key`=%s AND id='noid'", (key,))
+        row = c.fetchone()
+    return row["val"] if row else None
+
+
+def _put_setting(conn, key, value):
+    with conn.cursor() as c:
+        c.execute("DELETE FROM kvstore_FreePBX_modules_Apicall WHERE `key`=%s AND id='noid'", (key,))
+        if value is not None:
+            c.execute("INSERT INTO kvstore_FreePBX_modules_Apicall (`key`, val, type, id) "
+                      "VALUES (%s, %s, NULL, 'noid')", (key, str(value)))
+
+
+@pytest.fixture
+def setting():
+    """setting(key, value): a module setting (kvstore, read by every request and call) changed
+    for one test and put back afterwards, even when the test fails."""
+    conn = db_connect("asterisk")
+    saved = {}
+
+    def change(key, value):
+        saved.setdefault(key, _setting_row(conn, key))
+        _put_setting(conn, key, value)
+    yield change
+    for key, value in saved.items():
+        _put_setting(conn, key, value)
+    conn.close()

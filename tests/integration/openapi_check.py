@@ -46,3 +46,19 @@ def response(path, method, status, body):
         target = (f"/paths/{path.replace('/', '~1')}/{method.lower()}/responses/{status}"
                   "/content/application~1json/schema")
     _validate(target, body)
+
+
+def http_response(path, method, r):
+    """Validates a whole response (status, Content-Type, body): a JSON body against its schema,
+    any other body only by its media type, which the spec must declare for that status (the
+    audio of answer.php)."""
+    media = r.headers.get("Content-Type", "").split(";")[0].strip()
+    if media == "application/json":
+        import json
+        response(path, method, r.status, json.loads(r.body))
+        return
+    declared = SPEC["paths"][path].get(method.lower(), {}).get("responses", {}).get(str(r.status))
+    assert declared is not None, f"{method} {path} answered {r.status}, which the spec does not declare"
+    assert media in declared.get("content", {}), (
+        f"{method} {path} {r.status} is {media!r}; the spec declares {list(declared.get('content', {}))}")
+    assert r.body, f"{method} {path} {r.status}: empty {media} body"
