@@ -8,9 +8,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Received:
-    def __init__(self, path, headers, body):
+    def __init__(self, path, headers, body, raw_headers=()):
         self.path = path
         self.headers = headers
+        # (name, value) pairs exactly as sent, names in the sender's case: a receiver's framework
+        # may hand them on like that (PHP's getallheaders()).
+        self.raw_headers = list(raw_headers)
         self.body = body
         self.at = time.time()
 
@@ -57,7 +60,8 @@ class HookServer:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                rec = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                rec = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
+                               self.headers.items())
                 server.log.append(rec)
                 check = server.validators.get(self.path)
                 if check:

@@ -2,6 +2,8 @@
 durable outbox (receiver down, Asterisk restarted, MariaDB restarted), limits, idempotency,
 hostile input at every field, and 200 requests at once."""
 import concurrent.futures
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -104,17 +106,32 @@ def test_webhook_signature_verifies_with_the_readme_snippets(hooks, setting):
     call_id = aibot({"PhoneNumber": "2003", "waittime": 3, "CallStatusWebhookUrl": hooks.url + "/status"})
     rec = hooks.wait("/status", timeout=30)
     assert rec.json()["CallId"] == call_id
-    headers = {"X-Apicall-Timestamp": rec.headers["x-apicall-timestamp"],
-               "X-Apicall-Signature": rec.headers["x-apicall-signature"]}
     assert rec.headers["x-apicall-event-id"] == rec.json()["EventId"]
+    # The headers exactly as they came (reqwest sends lowercase names; PHP's getallheaders()
+    # hands on whatever case arrived), not rebuilt with canonical names.
+    raw = dict(rec.raw_headers)
+    ts = rec.headers["x-apicall-timestamp"]
+
+    def resigned(timestamp):
+        """The received headers with `timestamp`, signed with the real secret."""
+        mac = hmac.new(secret.encode(), timestamp.encode() + b"." + rec.body, hashlib.sha256).hexdigest()
+        new = {"x-apicall-timestamp": timestamp, "x-apicall-signature": "v1=" + mac}
+        return {k: new.get(k.lower(), v) for k, v in rec.raw_headers}
+    # Re-signing reproduces the delivery's own signature, so a re-signed old timestamp differs
+    # from a genuine delivery in its age only.
+    assert resigned(ts) == raw
+    now = resigned(str(int(time.time())))
+    old = resigned(str(int(ts) - 3600))
+    canonical = {k.title(): v for k, v in raw.items()}
 
     ns = {}
     exec(readme_snippet("python"), ns)
     verify = ns["verify"]
-    assert verify(secret, headers, rec.body) is True
-    assert verify("wrong", headers, rec.body) is False
-    assert verify(secret, headers, rec.body + b" ") is False
-    old = dict(headers, **{"X-Apicall-Timestamp": str(int(headers["X-Apicall-Timestamp"]) - 3600)})
+    assert verify(secret, raw, rec.body) is True
+    assert verify(secret, canonical, rec.body) is True
+    assert verify(secret, now, rec.body) is True
+    assert verify("wrong", raw, rec.body) is False
+    assert verify(secret, raw, rec.body + b" ") is False
     assert verify(secret, old, rec.body) is False
 
     php = readme_snippet("php")
@@ -128,12 +145,26 @@ def test_webhook_signature_verifies_with_the_readme_snippets(hooks, setting):
                                   env={**os.environ, "S": sec, "H": json.dumps(hdrs)}).stdout.decode()
         finally:
             os.unlink(f.name)
-    assert php_verify(secret, headers, rec.body) == "ok"
-    assert php_verify("wrong", headers, rec.body) == "bad"
+    assert php_verify(secret, raw, rec.body) == "ok"
+    assert php_verify(secret, canonical, rec.body) == "ok"
+    assert php_verify(secret, now, rec.body) == "ok"
+    assert php_verify("wrong", raw, rec.body) == "bad"
     assert php_verify(secret, old, rec.body) == "bad"
 
 
 # ---------------------------------------------------------------- outbox
+
+def outbox_row(conn, where, args):
+    with conn.cursor() as c:
+        c.execute(f"SELECT * FROM apicall_outbox WHERE {where}", args)
+        return c.fetchone()
+
+
+def make_due(conn, event_id):
+    """Skips the backoff: the runner's next run attempts the event (if it may still be sent)."""
+    with conn.cursor() as c:
+        c.execute("UPDATE apicall_outbox SET next_attempt_at = NOW() WHERE event_id=%s", (event_id,))
+
 
 def test_receiver_down_for_the_whole_call_then_up_gets_it_once(setting):
     from hooks import HookServer
@@ -144,35 +175,127 @@ def test_receiver_down_for_the_whole_call_then_up_gets_it_once(setting):
     conn = db_connect("asterisk")
 
     def event():
-        with conn.cursor() as c:
-            c.execute("SELECT * FROM apicall_outbox WHERE call_id=%s", (call_id,))
-            return c.fetchone()
+        return outbox_row(conn, "call_id=%s", (call_id,))
     ev = wait_for("the stored status event", lambda: (e := event()) and e["attempts"] >= 2 and e, 40)
     assert ev["delivered_at"] is None and ev["last_error"]
 
-    # The receiver comes up on that port; the periodic runner delivers when the backoff is over.
+    # The receiver comes up on that port, failing twice (HTTP 500) before it takes the event;
+    # the periodic runner retries (the backoff skipped, so this takes seconds, not minutes).
     hooks = HookServer(port)
     hooks.validators["/status"] = lambda b: openapi_check.webhook("callStatus", b)
+    hooks.replies["/status"] = [(500, b"{}"), (500, b"{}"), {}]
     try:
+        summaries = []
         deadline = time.time() + 40
-        while time.time() < deadline and not hooks.requests("/status"):
-            summary = run_outbox()
-            time.sleep(2)
+        while time.time() < deadline and len(hooks.requests("/status")) < 3:
+            make_due(conn, ev["event_id"])
+            summaries.append(run_outbox())
         got = hooks.requests("/status")
-        assert got, f"not delivered; last runner summary {summary}"
-        ids = {r.json()["EventId"] for r in got}
-        assert ids == {ev["event_id"]}
-        assert all(r.headers["x-apicall-event-id"] == ev["event_id"] for r in got)
+        assert len(got) == 3, f"{len(got)} deliveries; runner summaries {summaries}"
+        # Every try is the same event: same id in the header and the body, the same bytes.
+        assert [r.headers["x-apicall-event-id"] for r in got] == [ev["event_id"]] * 3
+        assert [r.json()["EventId"] for r in got] == [ev["event_id"]] * 3
+        assert len({r.body for r in got}) == 1
         assert got[0].json()["CallId"] == call_id
         delivered = event()
-        assert delivered["delivered_at"] is not None and delivered["attempts"] >= 3
-        # Nothing more is sent for a delivered event.
-        run_outbox()
+        assert delivered["delivered_at"] is not None and delivered["attempts"] == 2 + 3
+        # Nothing more is sent for a delivered event, even when it is made due again.
+        make_due(conn, ev["event_id"])
+        assert run_outbox()["delivered"] == 0
         time.sleep(1)
-        assert len(hooks.requests("/status")) == len(got) == 1
+        assert len(hooks.requests("/status")) == 3
         assert not hooks.errors, hooks.errors
     finally:
         hooks.close()
+        conn.close()
+
+
+def test_a_failing_url_falls_back_to_webhook_fallback_url(hooks, setting):
+    """The `webhook_fallback_url` setting: when the event's own URL answers 500, the same signed
+    event (same id) goes to the fallback, in the same attempt."""
+    from hooks import HookServer
+    secret = "fb-" + os.urandom(8).hex()
+    setting("webhook_secret", secret)
+    setting("webhook_fallback_url", hooks.url + "/status")
+    primary = HookServer()
+    primary.replies["/primary"] = [(500, b"{}")]
+    try:
+        call_id = aibot({"PhoneNumber": "2003", "waittime": 3,
+                         "CallStatusWebhookUrl": primary.url + "/primary"})
+        rec = hooks.wait("/status", timeout=30)
+        tried = primary.requests("/primary")
+        assert tried, "the event's own URL was not tried first"
+        event_id = tried[0].headers["x-apicall-event-id"]
+        assert rec.json()["CallId"] == call_id
+        assert rec.headers["x-apicall-event-id"] == rec.json()["EventId"] == event_id
+        assert rec.body == tried[0].body
+        mac = hmac.new(secret.encode(), rec.headers["x-apicall-timestamp"].encode() + b"." + rec.body,
+                       hashlib.sha256).hexdigest()
+        assert rec.headers["x-apicall-signature"] == "v1=" + mac
+        conn = db_connect("asterisk")
+        try:
+            row = wait_for("the event marked delivered",
+                           lambda: (r := outbox_row(conn, "event_id=%s", (event_id,))) and r["delivered_at"] and r,
+                           10)
+            assert row["attempts"] == 1, row
+        finally:
+            conn.close()
+        time.sleep(1)
+        assert len(hooks.requests("/status")) == 1 and len(primary.requests("/primary")) == 1
+    finally:
+        primary.close()
+
+
+def store_event(conn, url, ttl_seconds):
+    """An undelivered status event, due now, as the hangup path stores it."""
+    event_id = os.urandom(16).hex()
+    with conn.cursor() as c:
+        c.execute("INSERT INTO apicall_outbox (event_id, call_id, url, headers, body, created, next_attempt_at,"
+                  " attempts, expires_at) VALUES (%s, %s, %s, '[]', %s, NOW(), NOW(), 0,"
+                  " NOW() + INTERVAL %s SECOND)",
+                  (event_id, os.urandom(16).hex(), url, json.dumps({"EventId": event_id}), ttl_seconds))
+    return event_id
+
+
+def test_outbox_gives_up_after_webhook_retries_and_at_its_expiry(setting):
+    """Bounded: with webhook_retries 2 and the receiver down, the runner gives the event up at
+    the second failure; an event past its expires_at is never attempted. Neither is sent once
+    the receiver is up."""
+    from hooks import HookServer
+    setting("webhook_retries", "2")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/status"
+    conn = db_connect("asterisk")
+    retried = store_event(conn, url, 3600)
+    expired = store_event(conn, url, -1)
+    try:
+        first = run_outbox()
+        row = outbox_row(conn, "event_id=%s", (retried,))
+        assert row["attempts"] == 1 and row["delivered_at"] is None and row["last_error"], row
+        assert first["failed"] >= 1, first
+        make_due(conn, retried)
+        second = run_outbox()
+        assert second["expired"] >= 1, second
+        with conn.cursor() as c:
+            c.execute("SELECT attempts, delivered_at, expires_at <= NOW() AS gone FROM apicall_outbox"
+                      " WHERE event_id IN (%s, %s) ORDER BY event_id = %s", (retried, expired, retried))
+            never, given_up = c.fetchall()
+        assert given_up == {"attempts": 2, "delivered_at": None, "gone": 1}, given_up
+        assert never == {"attempts": 0, "delivered_at": None, "gone": 1}, never
+
+        hooks = HookServer(port)
+        try:
+            make_due(conn, retried)
+            make_due(conn, expired)
+            after = run_outbox()
+            time.sleep(1)
+            assert hooks.requests("/status") == [], hooks.log
+            assert after["delivered"] == 0, after
+        finally:
+            hooks.close()
+    finally:
+        with conn.cursor() as c:
+            c.execute("DELETE FROM apicall_outbox WHERE event_id IN (%s, %s)", (retried, expired))
         conn.close()
 
 
