@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from conftest import TOKEN, cdr_rows, log_time_of, request, spool_files, wait_for
+import openapi_check
+from conftest import AST_LOG, TOKEN, cdr_rows, log_time_of, request, spool_files, wait_for
 
 DEST = "apicall-test-dest,s,1"
 
@@ -54,8 +55,14 @@ def test_digits_with_end_digit_then_goodbye_and_one_status(hooks, cdr):
     url = status["CallDetailUrl"]
     assert url.startswith("http://127.0.0.1:8580/apicall/cdr.php?linkedid="), url
     path = url.split("/apicall/", 1)[1]
-    rows = request(path, method="GET", body=None).json()["rows"]
-    assert any(r["uniqueid"] == status["UniqueID"] for r in rows), rows
+    detail = request(path, method="GET", body=None)
+    openapi_check.http_response("/cdr.php", "GET", detail)   # rows against the CdrRow schema
+    rows = detail.json()["rows"]
+    mine = [r for r in rows if r["uniqueid"] == status["UniqueID"]]
+    assert mine, rows
+    # Duration and Billsec are Asterisk's: the status says what the CDR row says.
+    assert abs(mine[0]["duration"] - status["Duration"]) <= 1, (mine[0], status)
+    assert abs(mine[0]["billsec"] - status["Billsec"]) <= 1, (mine[0], status)
     assert request(path, method="GET", body=None, token="bad").status == 401
 
     time.sleep(3)
@@ -93,23 +100,36 @@ def test_two_step_loop_then_destination(hooks, cdr):
     assert len(hooks.requests("/step")) == 2
 
 
+def dest_delay(cdr, call_id, asked, timeout=30):
+    """Seconds from the webhook being asked to the call entering GoToDestination (Asterisk's
+    log; the clocks are the same machine's)."""
+    reached_dest(cdr, call_id, timeout=timeout)
+    at_dest = wait_for("the destination in the Asterisk log",
+                       lambda: log_time_of(f"CDR(userfield)=dest:{call_id}"), timeout=10)
+    return at_dest - asked
+
+
 @pytest.mark.parametrize("reply,name", [
     ((500, b'{"error":"boom"}'), "http-500"),
     ((200, b"<html>not json</html>"), "garbage"),
     ((200, b'{"GoToDestination":"no-commas"}'), "invalid-step"),
 ])
-def test_failing_webhook_goes_to_the_destination(hooks, cdr, reply, name):
+def test_failing_webhook_goes_to_the_destination(hooks, cdr, setting, reply, name):
+    setting("webhook_timeout", "3")
     hooks.replies["/step"] = [reply]
     call_id = aibot({
         "PhoneNumber": "200455", "Language": "en_US", "MessageText": "Press five five and hash.",
         "UserInputMethod": "digits", "EndDigit": "#",
         "NextMessageWebhookUrl": hooks.url + "/step", "GoToDestination": DEST,
     })
-    hooks.wait("/step")
-    reached_dest(cdr, call_id, timeout=20)
+    asked = hooks.wait("/step").at
+    # An answer that is not a next step ends the conversation at once, well inside the timeout.
+    delay = dest_delay(cdr, call_id, asked)
+    assert delay <= 3 + 1, delay
 
 
-def test_hanging_webhook_goes_to_the_destination_within_timeout(hooks, cdr):
+def test_hanging_webhook_goes_to_the_destination_within_timeout(hooks, cdr, setting):
+    setting("webhook_timeout", "3")   # not the default 5: the setting is what bounds the wait
     hooks.replies["/step"] = [("sleep", 30, {"MessageText": "too late"})]
     call_id = aibot({
         "PhoneNumber": "200466", "Language": "en_US", "MessageText": "Press six six and hash.",
@@ -117,11 +137,77 @@ def test_hanging_webhook_goes_to_the_destination_within_timeout(hooks, cdr):
         "NextMessageWebhookUrl": hooks.url + "/step", "GoToDestination": DEST,
     })
     asked = hooks.wait("/step").at
+    delay = dest_delay(cdr, call_id, asked)
+    assert 3 - 0.5 <= delay <= 3 + 1, delay
+
+
+def test_no_key_pressed_times_out_on_time(hooks, cdr):
+    # No message: the answer is awaited from the moment the call is answered. 2001 sends
+    # silence and presses nothing.
+    call_id = aibot({
+        "PhoneNumber": "2001", "UserInputMethod": "digits", "EndDigit": "#", "Timeout": 3,
+        "NextMessageWebhookUrl": hooks.url + "/step", "GoToDestination": DEST,
+    })
+    step = hooks.wait("/step", timeout=40)
+    answered = wait_for("the call in the Asterisk log", lambda: log_time_of(f"apicall aibot {call_id}"), 10)
+    assert step.json()["InputEnd"] == "timeout" and step.json()["PressedDigits"] == "", step
+    waited = step.at - answered
+    assert 3 <= waited <= 3 + 1, waited
+    reached_dest(cdr, call_id, timeout=20)
+
+
+class CountingFiles(dict):
+    """The hook server's files, counting each time one is asked for."""
+
+    def __init__(self, *a):
+        super().__init__(*a)
+        self.fetches = {}
+
+    def get(self, path, default=None):
+        self.fetches[path] = self.fetches.get(path, 0) + 1
+        return super().get(path, default)
+
+
+def test_message_url_is_fetched_once_then_cached(hooks, cdr):
+    import hashlib
+    import io
+    import subprocess
+    import wave
+    spoken = subprocess.run(["espeak-ng", "-v", "en-us", "--stdout", "Cached message."],
+                            capture_output=True, check=True).stdout
+    # espeak-ng streams its WAV with an unknown length in the header: write it whole.
+    with wave.open(io.BytesIO(spoken)) as w:
+        params, frames = w.getparams(), w.readframes(w.getnframes())
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setparams(params)
+        w.writeframes(frames)
+    hooks.files = CountingFiles({"/cached.wav": out.getvalue()})
+    # The second step plays the same MessageUrl again.
+    hooks.replies["/step"] = [{"MessageUrl": hooks.url + "/cached.wav"}]
+    call_id = aibot({
+        "PhoneNumber": "2001", "Language": "en_US", "MessageUrl": hooks.url + "/cached.wav",
+        "NextMessageWebhookUrl": hooks.url + "/step", "GoToDestination": DEST,
+    })
+    hooks.wait("/step")
     reached_dest(cdr, call_id, timeout=30)
-    at_dest = wait_for("the destination in the Asterisk log",
-                       lambda: log_time_of(f"CDR(userfield)=dest:{call_id}"), timeout=10)
-    # webhook_timeout defaults to 5 s.
-    assert at_dest - asked <= 5 + 1, at_dest - asked
+    assert hooks.files.fetches == {"/cached.wav": 1}, hooks.files.fetches
+    # Both steps played it, from the one cached file (named by the URL's hash).
+    key = hashlib.sha256((hooks.url + "/cached.wav").encode()).hexdigest()[:32]
+    played = [l for l in AST_LOG.read_text(errors="replace").splitlines() if "Playing '" in l and f"url-{key}" in l]
+    assert len(played) == 2, played
+
+
+def test_message_url_that_fails_goes_to_the_destination(hooks, cdr):
+    hooks.files = CountingFiles()
+    call_id = aibot({
+        "PhoneNumber": "2001", "Language": "en_US", "MessageUrl": hooks.url + "/missing.wav",
+        "UserInputMethod": "digits", "NextMessageWebhookUrl": hooks.url + "/step", "GoToDestination": DEST,
+    })
+    # The 404 is not dead air: the call goes on to GoToDestination at once.
+    reached_dest(cdr, call_id, timeout=20)
+    assert hooks.files.fetches.get("/missing.wav", 0) >= 1
+    assert hooks.requests("/step") == []
 
 
 def test_exit_digit_interrupts_the_message(hooks, cdr):
@@ -204,8 +290,10 @@ def test_callee_hanging_up_mid_conversation_is_reported(hooks):
     assert status["CallId"] == call_id
     assert status["Outcome"] == "callee-hangup"
     assert status["Answer"] is True and status["Billsec"] > 0
-    # The conversation ended with the hangup: no step was reported.
+    # The conversation ended with the hangup: no step was reported, and one status only.
     assert hooks.requests("/step") == []
+    time.sleep(3)
+    assert len(hooks.requests("/status")) == 1, hooks.requests("/status")
 
 
 def test_a_number_that_cannot_be_reached_is_failed(hooks):
