@@ -337,6 +337,7 @@ def test_mariadb_restart_gives_503_then_recovers():
         r = request("index.php", {"tocall": "2003", "waittime": 2})
         assert r.status == 503, r
         assert r.json()["error"]["code"] == "database_unavailable"
+        openapi_check.http_response("/index.php", "POST", r)
     finally:
         start_stack()
     # No restart of Apache: the same workers recover by themselves.
@@ -379,6 +380,7 @@ def test_concurrent_call_limit(setting):
     second = request("aibot.php", {"PhoneNumber": "2003"})
     assert second.status == 429, second
     assert second.json()["error"]["code"] == "too_many_calls"
+    openapi_check.http_response("/aibot.php", "POST", second)
     assert int(second.headers["Retry-After"]) > 0
 
 
