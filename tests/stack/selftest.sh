@@ -14,6 +14,36 @@ ok()   { PASS=$((PASS + 1)); say "ok   - $*"; }
 fail() { FAIL=$((FAIL + 1)); say "FAIL - $*"; }
 sql()  { db_root -N -B "$CDR_DB" -e "$1"; }
 
+# Every server of the stack listens on loopback only (issue 2: "every listener on 127.0.0.1").
+# The stack's processes are those started with a path under $STACK (Asterisk -C, Apache -f and
+# its workers, mariadbd --datadir, speechd from its venv); each of their TCP and UDP listening
+# sockets must be on 127.0.0.1 or ::1. Asterisk, Apache and MariaDB must be seen listening, so
+# a broken process match cannot make the check pass by looking at nothing.
+stack_pids=" "
+for d in /proc/[0-9]*; do
+  tr '\0' ' ' < "$d/cmdline" 2>/dev/null | grep -qF "$STACK/" && stack_pids+="${d#/proc/} "
+done
+bad=(); seen=" "
+while read -r netid _ _ _ local _ users; do
+  owner=""
+  for p in $(grep -o 'pid=[0-9]*' <<<"$users" | cut -d= -f2); do
+    [[ $stack_pids == *" $p "* ]] && owner=$(grep -o '(("[^"]*"' <<<"$users" | head -1 | tr -d '("') && break
+  done
+  [ -n "$owner" ] || continue
+  [[ $seen == *" $owner "* ]] || seen+="$owner "
+  case "$local" in
+    127.0.0.1:*|'[::1]:'*) ;;
+    *) bad+=("$owner $netid $local") ;;
+  esac
+done < <(ss -Htlnup)
+if [ ${#bad[@]} -gt 0 ]; then
+  fail "the stack listens beyond loopback: ${bad[*]}"
+elif [[ $seen != *" asterisk "* || $seen != *" apache2 "* || $seen != *" mariadbd "* ]]; then
+  fail "listeners of asterisk, apache2 and mariadbd not all found among the stack's processes (seen:$seen)"
+else
+  ok "every listening socket of the stack is on 127.0.0.1/::1 (seen:$seen)"
+fi
+
 # place NAME CHANNEL CONTEXT EXTEN [MAXRETRIES RETRYTIME WAITTIME]: writes a call file
 # atomically (tmp + rename) with Archive: yes; prints the call id. Account = "st" + 8 hex
 # chars marks every CDR row of the call (Local channels pass the account code on).
