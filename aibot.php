@@ -23,7 +23,7 @@ Web\start();
 $apicallBody = Web\accept_json_post(['check_token', 'aibot_queue']);
 
 Web\phase('bootstrap');
-require __DIR__ . '/includes/bootstrap.php'; // FreePBX, in the global scope: sets $apicallConfig
+require __DIR__ . '/includes/bootstrap.php'; // global scope: sets $apicallConfig (kept, or by the FreePBX bootstrap)
 
 Web\run(static function () use ($apicallConfig, $apicallBody): array {
     \Apicall\check_token($apicallConfig, Web\token(), Web\remote_addr());

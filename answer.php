@@ -25,7 +25,7 @@ Web\start();
 Web\accept_get(['answer_audio']);
 
 Web\phase('bootstrap');
-require __DIR__ . '/includes/bootstrap.php'; // FreePBX, in the global scope: sets $apicallConfig
+require __DIR__ . '/includes/bootstrap.php'; // global scope: sets $apicallConfig (kept, or by the FreePBX bootstrap)
 
 Web\run(static function () use ($apicallConfig): ?array {
     // Anything but a single value counts as missing: the extension answers 403.

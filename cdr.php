@@ -24,7 +24,7 @@ Web\start();
 Web\accept_get(['check_token', 'cdr_rows']);
 
 Web\phase('bootstrap');
-require __DIR__ . '/includes/bootstrap.php'; // FreePBX, in the global scope: sets $apicallConfig
+require __DIR__ . '/includes/bootstrap.php'; // global scope: sets $apicallConfig (kept, or by the FreePBX bootstrap)
 
 Web\run(static function () use ($apicallConfig): array {
     \Apicall\check_token($apicallConfig, Web\token(), Web\remote_addr());

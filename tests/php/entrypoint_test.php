@@ -420,6 +420,30 @@ test('[stack][ext] index.php with the real extension: wrong token 401, bad JSON 
     eq(['error'], array_keys($res[3] ?? []), 'error shape');
 });
 
+test('[stack][ext] a server process keeps the configuration: no FreePBX bootstrap while the kvstore is unchanged, a new one after a change', function (): void {
+    require_extension_function('cached_config');
+    $token = stack_token();
+    $dir = tmpdir('apicall-kept');
+    $conf = write_conf($dir, stack_amp_conf());
+    $so = extension_so();
+    $args = extension_loaded_in(bare_env()) ? [] : ['-d', 'extension=' . $so];
+    // php -S serves every request in one process, as an Apache worker does.
+    $s = new WebServer(bare_env(['FREEPBX_CONF' => $conf]), $args);
+    // A valid token and an invalid body: the extension answers 400 and places no call.
+    $ask = fn () => $s->request('POST', '/apicall/index.php', JSON + ['token' => $token], '{"tocall": "2001;x"}');
+    assert_error($ask(), 400, 'invalid_field', 'tocall');
+    unlink($conf); // from now on a bootstrap fails
+    assert_error($ask(), 400, 'invalid_field', 'tocall');
+    assert_error($ask(), 400, 'invalid_field', 'tocall');
+    $pdo = stack_pdo();
+    cleanup(function () use ($pdo): void {
+        $pdo->exec("DELETE FROM `kvstore_FreePBX_modules_Apicall` WHERE `key` = 'test_kept_probe' AND `id` = 'noid'");
+    });
+    $pdo->exec("INSERT INTO `kvstore_FreePBX_modules_Apicall` (`key`, `val`, `type`, `id`) VALUES ('test_kept_probe', '1', NULL, 'noid')");
+    // A changed kvstore row (a setting saved anywhere): the next request bootstraps again.
+    assert_error($ask(), 503, 'database_unavailable');
+});
+
 test('[stack][ext] aibot.php with the real extension: wrong token 401, missing PhoneNumber 400', function (): void {
     stack_token(); // clears the failed-attempt record first
     require_extension_function('aibot_queue');

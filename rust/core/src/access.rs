@@ -9,6 +9,7 @@
 use std::net::IpAddr;
 
 use mysql_async::prelude::*;
+use mysql_async::Conn;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -38,28 +39,26 @@ pub fn check(cfg: &CoreConfig, token: Option<&str>, remote: Option<&str>) -> Res
     }
     let pool = runtime::pool(&cfg.db);
     let ip_text = ip.map(|i| i.to_string()).unwrap_or_default();
-    if !ip_text.is_empty() {
-        let failures: u64 = runtime::block_on(async {
-            schema::ensure(&pool, &cfg.db).await?;
-            let mut conn = runtime::conn(&pool).await.map_err(db_err)?;
-            conn.exec_first::<u64, _, _>(
-                "SELECT COALESCE(SUM(failures), 0) FROM apicall_auth_failures WHERE ip = ? AND minute >= ?",
-                (&ip_text, minute() - 1),
-            )
-            .await
-            .map_err(db_err)
-        })?
-        .unwrap_or(0);
-        if failures >= u64::from(cfg.token_failures_per_minute) {
-            return Err(ApiError::new(
-                429,
-                "too_many_requests",
-                "too many failed token attempts from this address",
-            )
-            .with_retry_after(60));
-        }
+    // The stored token and this address's recent failures in one round trip.
+    let sql = format!(
+        "SELECT (SELECT `val` FROM `{}` WHERE `key` = 'token' AND `id` = 'noid'), \
+         (SELECT COALESCE(SUM(failures), 0) FROM apicall_auth_failures WHERE ip = ? AND minute >= ?)",
+        kvstore::TABLE
+    );
+    let (stored, failures): (Option<String>, u64) = runtime::block_on(async {
+        schema::ensure(&pool, &cfg.db).await?;
+        kvstore::read_first(&cfg.db, &sql, (ip_text.clone(), minute() - 1)).await
+    })?
+    .unwrap_or((None, 0));
+    if !ip_text.is_empty() && failures >= u64::from(cfg.token_failures_per_minute) {
+        return Err(ApiError::new(
+            429,
+            "too_many_requests",
+            "too many failed token attempts from this address",
+        )
+        .with_retry_after(60));
     }
-    match kvstore::check_token(&cfg.db, token) {
+    match kvstore::compare_token(stored.as_deref(), token) {
         Err(e) if e.status == 401 && !ip_text.is_empty() => {
             let _ = runtime::block_on(async {
                 let mut conn = runtime::conn(&pool).await?;
@@ -82,8 +81,9 @@ pub fn check(cfg: &CoreConfig, token: Option<&str>, remote: Option<&str>) -> Res
     }
 }
 
-/// API-started calls now queued (call files in the spool), ringing or in conversation.
-pub fn active_calls(cfg: &CoreConfig) -> Result<u64, ApiError> {
+/// API-started calls now queued (call files in the spool), ringing or in conversation, counted
+/// on `conn`.
+async fn active_calls(cfg: &CoreConfig, conn: &mut Conn) -> Result<u64, ApiError> {
     let queued = std::fs::read_dir(cfg.spool_dir.join("outgoing"))
         .map(|d| {
             d.flatten()
@@ -91,34 +91,65 @@ pub fn active_calls(cfg: &CoreConfig) -> Result<u64, ApiError> {
                 .count() as u64
         })
         .unwrap_or(0);
-    let pool = runtime::pool(&cfg.db);
-    let talking: u64 = runtime::block_on(async {
-        let mut conn = runtime::conn(&pool).await.map_err(db_err)?;
-        conn.query_first::<u64, _>(
+    let talking: u64 = conn
+        .query_first::<u64, _>(
             "SELECT COUNT(*) FROM apicall_calls WHERE status = 'answered' AND answered_at > NOW() - INTERVAL 2 HOUR",
         )
         .await
-        .map_err(db_err)
-    })?
-    .unwrap_or(0);
+        .map_err(db_err)?
+        .unwrap_or(0);
     Ok(queued + talking)
 }
 
-/// 429 when `max_concurrent_calls` are already active.
-pub fn check_capacity(cfg: &CoreConfig) -> Result<(), ApiError> {
-    let active = active_calls(cfg)?;
-    if active >= u64::from(cfg.max_concurrent_calls) {
-        return Err(ApiError::new(
-            429,
-            "too_many_calls",
-            format!(
-                "{active} API calls are active (max_concurrent_calls is {})",
-                cfg.max_concurrent_calls
-            ),
-        )
-        .with_retry_after(30));
-    }
-    Ok(())
+/// How long a request waits for another one's count-and-queue before answering 503.
+const CAPACITY_LOCK_SECONDS: u32 = 5;
+
+/// Runs `queue` (which places one call) only while fewer than `max_concurrent_calls` are
+/// active; else 429. Counting and queueing hold a MariaDB named lock, so that requests arriving
+/// together cannot all see the last free place: the count each one sees includes the calls the
+/// ones before it queued. Keep slow work (speech synthesis) out of `queue`.
+pub fn with_capacity<T>(
+    cfg: &CoreConfig,
+    queue: impl FnOnce() -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let pool = runtime::pool(&cfg.db);
+    let lock = format!("apicall_capacity.{}", cfg.db.name);
+    let mut conn = runtime::block_on(async {
+        let mut conn = runtime::conn(&pool).await.map_err(db_err)?;
+        let got: Option<Option<i64>> = conn
+            .exec_first("SELECT GET_LOCK(?, ?)", (&lock, CAPACITY_LOCK_SECONDS))
+            .await
+            .map_err(db_err)?;
+        if got.flatten() != Some(1) {
+            return Err(
+                ApiError::new(503, "busy", "the call queue is busy; try again").with_retry_after(1),
+            );
+        }
+        Ok(conn)
+    })?;
+    let result = (|| {
+        let active = runtime::block_on(active_calls(cfg, &mut conn))?;
+        if active >= u64::from(cfg.max_concurrent_calls) {
+            return Err(ApiError::new(
+                429,
+                "too_many_calls",
+                format!(
+                    "{active} API calls are active (max_concurrent_calls is {})",
+                    cfg.max_concurrent_calls
+                ),
+            )
+            .with_retry_after(30));
+        }
+        queue()
+    })();
+    runtime::block_on(async move {
+        if let Err(e) = conn.exec_drop("DO RELEASE_LOCK(?)", (&lock,)).await {
+            // MariaDB frees the lock with the connection: close it rather than pool it.
+            tracing::warn!(error = %chain(&e), "releasing the capacity lock failed");
+            let _ = conn.disconnect().await;
+        }
+    });
+    result
 }
 
 /// Runs `place` once per `Idempotency-Key`: a repeated key gets the first answer back (with

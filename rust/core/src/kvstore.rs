@@ -20,17 +20,26 @@ pub const DB_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Reads one value of the module's kvstore (id `noid`). `Ok(None)` when the key is absent.
 pub async fn get(db: &DbConfig, key: &str) -> Result<Option<String>, ApiError> {
-    let pool = runtime::pool(db);
     let sql = format!("SELECT `val` FROM `{TABLE}` WHERE `key` = ? AND `id` = 'noid'");
+    let row: Option<Option<String>> = read_first(db, &sql, (key.to_string(),)).await?;
+    Ok(row.flatten())
+}
+
+/// The first row of a read on the pooled connection, within `DB_TIMEOUT`; any failure is the
+/// database's (503). A pooled connection may have died with a database restart: that error is
+/// the connection's, not the database's, so one fresh try follows before giving up.
+pub async fn read_first<T, P>(db: &DbConfig, sql: &str, params: P) -> Result<Option<T>, ApiError>
+where
+    T: FromRow + Send + 'static,
+    P: Into<mysql_async::Params> + Clone + Send,
+{
+    let pool = runtime::pool(db);
     let query = async {
-        // A pooled connection may have died with a database restart: that error is the
-        // connection's, not the database's, so one fresh try follows before giving up.
         let mut last = None;
         for _ in 0..2 {
             let attempt = async {
                 let mut conn = runtime::conn(&pool).await?;
-                conn.exec_first::<Option<String>, _, _>(sql.as_str(), (key,))
-                    .await
+                conn.exec_first::<T, _, _>(sql, params.clone()).await
             };
             match attempt.await {
                 Ok(v) => return Ok(v),
@@ -48,17 +57,21 @@ pub async fn get(db: &DbConfig, key: &str) -> Result<Option<String>, ApiError> {
             DB_TIMEOUT.as_secs()
         ))),
         Ok(Err(e)) => {
-            tracing::warn!(error = %chain(&e), "kvstore read failed");
+            tracing::warn!(error = %chain(&e), "database read failed");
             Err(ApiError::database_unavailable(chain(&e)))
         }
-        Ok(Ok(row)) => Ok(row.flatten()),
+        Ok(Ok(row)) => Ok(row),
     }
 }
 
 /// Checks a client's token against the stored one.
 pub fn check_token(db: &DbConfig, given: Option<&str>) -> Result<(), ApiError> {
-    let given = given.unwrap_or("");
     let stored = runtime::block_on(get(db, "token"))?;
+    compare_token(stored.as_deref(), given)
+}
+
+/// 503 when no token is stored, 401 unless `given` is it (constant time).
+pub fn compare_token(stored: Option<&str>, given: Option<&str>) -> Result<(), ApiError> {
     let Some(stored) = stored.filter(|s| !s.trim().is_empty()) else {
         return Err(ApiError::new(
             503,
@@ -66,7 +79,7 @@ pub fn check_token(db: &DbConfig, given: Option<&str>) -> Result<(), ApiError> {
             "the module has no token yet: reinstall it or run `fwconsole apicall:token --regenerate`",
         ));
     };
-    if crate::token::matches(&stored, given) {
+    if crate::token::matches(stored, given.unwrap_or("")) {
         Ok(())
     } else {
         Err(ApiError::unauthorized())

@@ -12,6 +12,7 @@ pub mod answer_url;
 pub mod calls;
 pub mod cdr;
 pub mod config;
+pub mod config_cache;
 pub mod eagi;
 pub mod kvstore;
 pub mod originate;

@@ -11,7 +11,7 @@ use crate::callfile::CallFile;
 use crate::config::CoreConfig;
 use crate::error::ApiError;
 use crate::token;
-use crate::tts::{ProviderChain, TtsCache, TtsEngine, TtsRequest};
+use crate::tts::{Prompt, ProviderChain, TtsCache, TtsEngine, TtsRequest};
 
 pub use apicall_request::originate::{OriginateRequest, MAX_BODY};
 
@@ -29,21 +29,33 @@ pub struct Queued {
     pub message_cached: Option<bool>,
 }
 
-/// Validates the request, synthesizes the message (or finds it cached) and queues the call.
-pub fn originate(cfg: &CoreConfig, body: &[u8]) -> Result<Queued, ApiError> {
-    let req = OriginateRequest::parse(body, &cfg.default_language, &cfg.default_callerid)?;
-    if req.message.is_none() {
-        return originate_with(cfg, &req, &NoSpeech);
-    }
-    let engine = ProviderChain::from_config(cfg)?;
-    originate_with(cfg, &req, &engine)
+/// A valid request with its message ready to play: everything but the call file, so that a
+/// slow synthesis is done before the capacity check and its lock (`access::with_capacity`).
+pub struct Prepared {
+    req: OriginateRequest,
+    prompt: Option<Prompt>,
 }
 
-pub fn originate_with(
+/// Validates the request, synthesizes the message (or finds it cached) and queues the call.
+pub fn originate(cfg: &CoreConfig, body: &[u8]) -> Result<Queued, ApiError> {
+    queue(cfg, prepare(cfg, body)?)
+}
+
+/// Validates the request and makes its message (or finds it cached).
+pub fn prepare(cfg: &CoreConfig, body: &[u8]) -> Result<Prepared, ApiError> {
+    let req = OriginateRequest::parse(body, &cfg.default_language, &cfg.default_callerid)?;
+    if req.message.is_none() {
+        return prepare_with(cfg, req, &NoSpeech);
+    }
+    let engine = ProviderChain::from_config(cfg)?;
+    prepare_with(cfg, req, &engine)
+}
+
+pub fn prepare_with(
     cfg: &CoreConfig,
-    req: &OriginateRequest,
+    req: OriginateRequest,
     engine: &dyn TtsEngine,
-) -> Result<Queued, ApiError> {
+) -> Result<Prepared, ApiError> {
     let prompt = match &req.message {
         None => None,
         Some(text) => {
@@ -56,11 +68,20 @@ pub fn originate_with(
             Some(cache.get_or_make(engine, &tts)?)
         }
     };
+    Ok(Prepared { req, prompt })
+}
+
+/// Writes the call file of a prepared request into the spool.
+pub fn queue(cfg: &CoreConfig, prepared: Prepared) -> Result<Queued, ApiError> {
+    let Prepared { req, prompt } = prepared;
+    // The WAV header alone gives the length: the samples need not be read.
     let message_seconds = prompt.as_ref().map(|p| {
-        std::fs::read(&p.wav)
+        hound::WavReader::open(&p.wav)
             .ok()
-            .and_then(|b| crate::audio::Pcm::from_wav_bytes(&b).ok())
-            .map(|pcm| (pcm.duration_secs() * 100.0).round() / 100.0)
+            .map(|r| {
+                let secs = f64::from(r.duration()) / f64::from(r.spec().sample_rate.max(1));
+                (secs * 100.0).round() / 100.0
+            })
             .unwrap_or(0.0)
     });
     let id = token::call_id();

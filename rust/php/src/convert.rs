@@ -10,6 +10,11 @@ use serde_json::Value;
 
 /// The `$config` array: string keys to scalar values.
 pub fn config(table: &ZendHashTable) -> Result<CoreConfig, ApiError> {
+    CoreConfig::from_map(&config_values(table)?)
+}
+
+/// The `$config` array's values as strings (nulls left out).
+pub fn config_values(table: &ZendHashTable) -> Result<HashMap<String, String>, ApiError> {
     let mut map = HashMap::new();
     for (key, val) in table.iter() {
         let v = if let Some(s) = val.str() {
@@ -25,7 +30,18 @@ pub fn config(table: &ZendHashTable) -> Result<CoreConfig, ApiError> {
         };
         map.insert(key.to_string(), v);
     }
-    CoreConfig::from_map(&map)
+    Ok(map)
+}
+
+/// String keys to strings, as a PHP array.
+pub fn strings_to_array(values: &HashMap<String, String>) -> Result<ZBox<ZendHashTable>, ApiError> {
+    let mut table = ZendHashTable::new();
+    for (key, value) in values {
+        table
+            .insert(key.as_str(), value.as_str())
+            .map_err(|e| ApiError::internal("internal_error", e))?;
+    }
+    Ok(table)
 }
 
 /// The bytes of a PHP string (which may hold any bytes, not only UTF-8).

@@ -12,7 +12,9 @@ mod api_error;
 mod convert;
 mod log;
 
-use apicall_core::{access, aibot, answer_url, cdr, originate, outbox, token, CoreConfig};
+use apicall_core::{
+    access, aibot, answer_url, cdr, config_cache, originate, outbox, token, CoreConfig,
+};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
@@ -48,6 +50,25 @@ pub fn check_token(
     access::check(&cfg, given.as_deref(), remote_addr.as_deref()).map_err(throw)
 }
 
+/// The configuration this process kept from an earlier request, when it is still current (the
+/// module's kvstore rows unchanged, at most a minute old); `null`: bootstrap FreePBX, build it
+/// (`Apicall::coreConfig()`) and hand it to `remember_config`.
+#[php_function]
+#[php(name = "Apicall\\cached_config")]
+pub fn cached_config() -> Option<ZBox<ZendHashTable>> {
+    let _php = log::PhpThread::enter();
+    config_cache::current().and_then(|values| convert::strings_to_array(&values).ok())
+}
+
+/// Keeps `$config` for the next requests this process serves (see `cached_config`).
+#[php_function]
+#[php(name = "Apicall\\remember_config")]
+pub fn remember_config(config: &ZendHashTable) -> PhpResult<()> {
+    let _php = log::PhpThread::enter();
+    let values = convert::config_values(config).map_err(throw)?;
+    config_cache::remember(values).map_err(throw)
+}
+
 /// Validates an index.php request body, prepares its message and queues the call.
 /// Returns `['id' => ..., 'status' => 'queued', 'tocall' => ..., ...]`.
 #[php_function]
@@ -61,8 +82,9 @@ pub fn originate(
     let cfg: CoreConfig = convert::config(config).map_err(throw)?;
     let bytes = convert::bytes(body, "body").map_err(throw)?;
     let answer = access::idempotent(&cfg, "originate", idempotency_key.as_deref(), || {
-        access::check_capacity(&cfg)?;
-        convert::to_value(&originate::originate(&cfg, bytes)?)
+        let prepared = originate::prepare(&cfg, bytes)?;
+        let queued = access::with_capacity(&cfg, || originate::queue(&cfg, prepared))?;
+        convert::to_value(&queued)
     })
     .map_err(throw)?;
     convert::value_to_array(answer).map_err(throw)
@@ -81,8 +103,7 @@ pub fn aibot_queue(
     let cfg = convert::config(config).map_err(throw)?;
     let bytes = convert::bytes(body, "body").map_err(throw)?;
     let answer = access::idempotent(&cfg, "aibot", idempotency_key.as_deref(), || {
-        access::check_capacity(&cfg)?;
-        convert::to_value(&aibot::queue(&cfg, bytes)?)
+        convert::to_value(&access::with_capacity(&cfg, || aibot::queue(&cfg, bytes))?)
     })
     .map_err(throw)?;
     convert::value_to_array(answer).map_err(throw)
@@ -163,6 +184,8 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .startup_function(startup)
         .function(wrap_function!(version))
         .function(wrap_function!(generate_token))
+        .function(wrap_function!(cached_config))
+        .function(wrap_function!(remember_config))
         .function(wrap_function!(check_token))
         .function(wrap_function!(originate))
         .function(wrap_function!(aibot_queue))
