@@ -14,6 +14,7 @@ deps:
 
 ## build: the Rust workspace, including the PHP extension target/debug/libapicall.so
 build:
+	@bash tests/stack/toolchain.sh rust
 	@start=$$(date +%s); cargo build --workspace; echo "[stack] cargo build: $$(( $$(date +%s) - start ))s"
 
 ## up: start (or check) MariaDB, Apache + mod_php + the extension, Asterisk; prints APICALL_URL/TOKEN

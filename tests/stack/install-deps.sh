@@ -22,6 +22,8 @@ PKGS=(
 
 [ "$(id -u)" = 0 ] || die "install-deps.sh must run as root"
 t0=$(now)
+# Before anything is installed: Debian 12 cannot provide the Rust this needs (rustup can).
+bash "$REPO/tests/stack/toolchain.sh" rust || die "the Rust toolchain is missing or too old (see above)"
 
 missing=()
 for p in "${PKGS[@]}"; do
