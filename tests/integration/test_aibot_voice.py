@@ -3,10 +3,13 @@ transcribed by the local speech service."""
 import hashlib
 import os
 import hmac
+import subprocess
+import tempfile
 import time
 import urllib.parse
 
-from conftest import STACK, cdr_rows, db_connect, request, wait_for
+import openapi_check
+from conftest import REPO, STACK, cdr_rows, db_connect, request, wait_for
 
 DEST = "apicall-test-dest,s,1"
 PHRASES = [l for l in open(__file__.rsplit("/", 3)[0] + "/tests/stack/phrases.txt").read().splitlines()
@@ -37,7 +40,7 @@ def test_spoken_answer_is_transcribed_and_downloadable(hooks, cdr):
     hooks.replies["/step"] = [{"MessageText": "Thank you.", "Language": "en_US"}]
     r = request("aibot.php", {
         "PhoneNumber": "20053", "Language": "en_US", "MessageText": "How can I help you?",
-        "UserInputMethod": "voice", "UserAnswerSTT": True, "SpeechContext": ["operator"],
+        "UserInputMethod": "voice", "UserAnswerSTT": True, "SpeechContext": ["account balance"],
         "EndOfSpeakSilenceLength": 0.8,
         "NextMessageWebhookUrl": hooks.url + "/step", "GoToDestination": DEST,
     })
@@ -46,7 +49,8 @@ def test_spoken_answer_is_transcribed_and_downloadable(hooks, cdr):
     step = hooks.wait("/step", timeout=60).json()
     assert step["InputEnd"] == "silence"
     text = (step["UserAnswerText"] or "").lower()
-    # Phrase 3: "I would like to speak to an operator".
+    # Phrase 3: "I would like to speak to an operator". The hint (SpeechContext) is not one of
+    # the words checked: they must be heard, not suggested.
     for word in ("speak", "operator"):
         assert word in text, step
     t = step["Timings"]
@@ -63,10 +67,19 @@ def test_spoken_answer_is_transcribed_and_downloadable(hooks, cdr):
     ok = get(url)
     assert ok.status == 200, ok
     assert ok.headers["Content-Type"].startswith("audio/mpeg")
+    openapi_check.http_response("/answer.php", "GET", ok)
     mp3 = ok.body
-    assert mp3[0] == 0xFF and (mp3[1] & 0xE0) == 0xE0, mp3[:4]   # MPEG frame sync
     # 24 kbps: about 3 kB per second; the phrase lasts about 2.6 s.
     assert 5000 < len(mp3) < 20000, len(mp3)
+    # The MP3 decodes (the project's own decoder, in the apicall tool) and still says the phrase.
+    with tempfile.NamedTemporaryFile(suffix=".mp3") as f:
+        f.write(mp3)
+        f.flush()
+        heard = subprocess.run([str(REPO / "target/debug/apicall"), "stt", "--lang", "en-US",
+                                "--provider", "local", "--set", "stt_url=http://127.0.0.1:8765", f.name],
+                               capture_output=True, text=True, timeout=60)
+    assert heard.returncode == 0, heard.stderr
+    assert "operator" in heard.stdout.lower(), heard.stdout
 
     q = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(url).query))
     base = "answer.php?f=" + q["f"]
@@ -78,6 +91,14 @@ def test_spoken_answer_is_transcribed_and_downloadable(hooks, cdr):
     sig = hmac.new(url_secret().encode(), f"{q['f']}\n{past}".encode(), hashlib.sha256).hexdigest()
     expired = get(f"http://x/apicall/{base}&e={past}&s={sig}")
     assert expired.status == 403 and "expired" in expired.json()["error"]["message"], expired
+    openapi_check.http_response("/answer.php", "GET", expired)
+    # A genuine link to an answer that is gone (deleted after the retention period): 404.
+    gone = "f" * 32 + "-9.mp3"
+    future = int(time.time()) + 60
+    sig = hmac.new(url_secret().encode(), f"{gone}\n{future}".encode(), hashlib.sha256).hexdigest()
+    missing = get(f"http://x/apicall/answer.php?f={gone}&e={future}&s={sig}")
+    assert missing.status == 404 and missing.json()["error"]["code"] == "not_found", missing
+    openapi_check.http_response("/answer.php", "GET", missing)
     # The same genuine signature scheme with a future time works: the 403 above was the expiry.
     future = int(time.time()) + 60
     sig = hmac.new(url_secret().encode(), f"{q['f']}\n{future}".encode(), hashlib.sha256).hexdigest()
@@ -118,3 +139,23 @@ def test_speech_then_digits_conversation(hooks):
     assert "pay" in (first["UserAnswerText"] or "").lower() and "bill" in first["UserAnswerText"].lower(), first
     assert second["PressedDigits"] == "427", second
     assert second["Step"] == 2
+
+
+def test_answer_link_works_until_answer_url_lifetime_then_403(hooks, setting):
+    setting("answer_url_lifetime", "4")
+    hooks.replies["/step"] = [{}]
+    r = request("aibot.php", {
+        "PhoneNumber": "20051", "Language": "en_US", "MessageText": "Say something.",
+        "UserInputMethod": "voice", "NextMessageWebhookUrl": hooks.url + "/step",
+    })
+    assert r.status == 200, r
+    step = hooks.wait("/step", timeout=60)
+    url = step.json()["UserAnswerMp3Url"]
+    assert url, step
+    e = int(dict(urllib.parse.parse_qsl(urllib.parse.urlparse(url).query))["e"])
+    # The link's own expiry is the lifetime set: 4 s after it was made.
+    assert step.at - 1 <= e - 4 <= step.at + 1, (e, step.at)
+    assert get(url).status == 200
+    time.sleep(max(0.0, e - time.time()) + 1.2)
+    late = get(url)
+    assert late.status == 403 and "expired" in late.json()["error"]["message"], late
