@@ -297,7 +297,7 @@ else
       PHP_INI_SCAN_DIR="$PHP_INI_SCAN_DIR" FREEPBX_CONF="$FREEPBX_CONF" \
       ODBCSYSINI="$ODBCSYSINI" ODBCINI="$ODBCINI" \
       "$AST_BIN" -C "$AST_CONF" -f -n -U "$AST_USER" -G "$AST_USER" \
-      </dev/null >"$AST_LOG/console.log" 2>&1 9>&- ) &
+      </dev/null >"$AST_LOG/console.log" 2>&1 ) 9>&- &
   for _ in $(seq 1 120); do [ -S "$AST_RUN/asterisk.ctl" ] && break; sleep 0.25; done
   [ -S "$AST_RUN/asterisk.ctl" ] || { tail -30 "$AST_LOG/console.log" >&2; die "asterisk did not start"; }
   timeout 60 "$AST_BIN" -C "$AST_CONF" -rx 'core waitfullybooted' >/dev/null \
