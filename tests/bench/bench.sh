@@ -118,7 +118,9 @@ ap_restart() {    # as tests/stack/up.sh does when the extension changed
     fi
   fi
   rm -f "$AP_PID"
-  env -u PHP_INI_SCAN_DIR apache2 -f "$AP_CONF" -k start 9>&- || return 1
+  # Every inherited descriptor closed, not only fd 9: run as `flock LOCK make bench`, Apache
+  # kept the lock's descriptor after the bench ended and every stack run waited on it.
+  without_inherited_fds env -u PHP_INI_SCAN_DIR apache2 -f "$AP_CONF" -k start || return 1
   for _ in $(seq 1 80); do
     [ -f "$AP_PID" ] && kill -0 "$(cat "$AP_PID")" 2>/dev/null && ap_http_ok && return 0
     sleep 0.25
