@@ -130,7 +130,7 @@ impl Step {
         };
         let input = match o.text(&["UserInputMethod"])? {
             None => InputMethod::None,
-            Some((f, v)) => match v.trim().to_ascii_lowercase().as_str() {
+            Some((f, v)) => match v.trim_matches(' ').to_ascii_lowercase().as_str() {
                 "" | "none" => InputMethod::None,
                 "digits" | "dtmf" => InputMethod::Digits,
                 "voice" | "speech" => InputMethod::Voice,
@@ -141,7 +141,7 @@ impl Step {
         let exit_digits = match o.text(&["MessageExitDigit"])? {
             None => String::new(),
             Some((f, v)) => {
-                let v = v.trim().to_string();
+                let v = v.trim_matches(' ').to_string();
                 if v.len() > 12 || !v.chars().all(is_dtmf) {
                     return Err(ApiError::invalid(
                         &f,
@@ -156,9 +156,9 @@ impl Step {
             .map(|n| n as u32);
         let end_digit = match o.text(&["EndDigit"])? {
             None => None,
-            Some((_, v)) if v.trim().is_empty() => None,
+            Some((_, v)) if v.trim_matches(' ').is_empty() => None,
             Some((f, v)) => {
-                let mut chars = v.trim().chars();
+                let mut chars = v.trim_matches(' ').chars();
                 match (chars.next(), chars.next()) {
                     (Some(c), None) if is_dtmf(c) => Some(c),
                     _ => return Err(ApiError::invalid(&f, "must be one of 0-9, * or #")),
@@ -228,9 +228,13 @@ fn url(o: &Object, name: &str) -> Result<Option<String>, ApiError> {
     let Some((f, v)) = o.text(&[name])? else {
         return Ok(None);
     };
-    let v = v.trim();
+    let v = v.trim_matches(' ');
     if v.is_empty() {
         return Ok(None);
+    }
+    // The URL parser would quietly drop a CR, LF or tab; a value holding one is refused.
+    if v.chars().any(char::is_control) {
+        return Err(ApiError::invalid(&f, "may not contain control characters"));
     }
     if v.len() > MAX_URL_LEN {
         return Err(ApiError::invalid(
@@ -262,7 +266,7 @@ fn headers(o: &Object, name: &str) -> Result<Vec<Header>, ApiError> {
     let bad = |why: &str| ApiError::invalid(name, why.to_string());
     let mut out = Vec::new();
     let mut add = |n: &str, v: &str| -> Result<(), ApiError> {
-        let (n, v) = (n.trim(), v.trim());
+        let (n, v) = (n.trim_matches(' '), v.trim_matches(' '));
         if !is_token(n) {
             return Err(bad("the header name is not a valid HTTP header name"));
         }
@@ -317,7 +321,7 @@ fn seconds(o: &Object, name: &str, min: f64, max: f64) -> Result<Option<f64>, Ap
     };
     let n = match raw {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
+        Value::String(s) => s.trim_matches(' ').parse::<f64>().ok(),
         _ => None,
     }
     .filter(|n| n.is_finite())
@@ -339,7 +343,7 @@ fn boolish(o: &Object, name: &str) -> Result<Option<bool>, ApiError> {
     let b = match raw {
         Value::Bool(b) => Some(*b),
         Value::Number(n) => n.as_i64().filter(|n| *n == 0 || *n == 1).map(|n| n == 1),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+        Value::String(s) => match s.trim_matches(' ').to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => Some(true),
             "0" | "false" | "no" | "off" | "" => Some(false),
             _ => None,

@@ -100,7 +100,8 @@ impl Object {
         };
         let n = match v {
             Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse::<i64>().ok(),
+            // Spaces around digits are forgiven; a CR, LF or other control character is not.
+            Value::String(s) => s.trim_matches(' ').parse::<i64>().ok(),
             _ => None,
         }
         .ok_or_else(|| ApiError::invalid(name, format!("must be an integer, not {}", kind(v))))?;
