@@ -5,7 +5,7 @@ import time
 import pytest
 
 import openapi_check
-from conftest import AST_LOG, TOKEN, cdr_rows, log_time_of, request, spool_files, wait_for
+from conftest import AST_LOG, SPOOL, TOKEN, cdr_rows, log_time_of, request, spool_files, wait_for
 
 DEST = "apicall-test-dest,s,1"
 
@@ -248,6 +248,14 @@ def test_unanswered_calls_get_exactly_one_status(hooks, number, outcome, retries
         "retrytime": 1, "ContactId": f"c-{outcome}",
         "CallStatusWebhookUrl": hooks.url + "/status",
     })
+    if number == "2002":
+        # While it rings, the call file is in the spool: it carries the call's id and nothing
+        # from the request (the conversation is read from the calls table).
+        f = SPOOL / "outgoing" / f"apicall-{call_id}.call"
+        text = wait_for("the call file", lambda: f.exists() and f.read_text(), timeout=5, interval=0.1)
+        setvars = [l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith("Setvar:")]
+        assert setvars == [f"__APICALL_ID={call_id}", f"CDR(userfield)=apicall:{call_id}"], text
+        assert "never heard" not in text and f"c-{outcome}" not in text, text
     status = hooks.wait("/status", timeout=40).json()
     assert status["CallId"] == call_id
     assert status["Outcome"] == outcome

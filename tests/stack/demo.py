@@ -21,6 +21,9 @@ for line in open(os.path.join(os.environ.get("STACK", ".stack"), "env")):
 URL, TOKEN = ENV["APICALL_URL"], ENV["APICALL_TOKEN"]
 T0 = time.monotonic()
 done = threading.Event()
+# What the conversation produced: a demo that heard nothing is a failed demo (exit 1), not a
+# quiet success.
+heard = {"text": "", "digits": ""}
 
 
 def say(who, text):
@@ -37,14 +40,15 @@ class Bot(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         reply = {}
         if self.path == "/step" and body.get("Step") == 1:
-            heard = (body.get("UserAnswerText") or "(nothing)").rstrip(".")
-            say("caller", f"\"{heard}\"  (transcribed; recording: {body.get('UserAnswerMp3Url')})")
-            reply = {"MessageText": f"You said: {heard}. Please enter your account number, then press hash.",
+            heard["text"] = (body.get("UserAnswerText") or "").strip()
+            said = heard["text"].rstrip(".") or "(nothing)"
+            say("caller", f"\"{said}\"  (transcribed; recording: {body.get('UserAnswerMp3Url')})")
+            reply = {"MessageText": f"You said: {said}. Please enter your account number, then press hash.",
                      "UserInputMethod": "digits", "EndDigit": "#",
                      "NextMessageWebhookUrl": f"http://127.0.0.1:{self.server.server_port}/step"}
             say("bot", reply["MessageText"])
         elif self.path == "/step":
-            digits = body.get("PressedDigits", "")
+            digits = heard["digits"] = body.get("PressedDigits", "")
             say("caller", f"pressed {digits or '(nothing)'} then #")
             reply = {"MessageText": f"Thank you. Account {' '.join(digits)}. Goodbye."}
             say("bot", reply["MessageText"])
@@ -84,6 +88,10 @@ def main():
     say("bot", question)
     if not done.wait(120):
         say("demo", "no status after 120 s: see .stack/asterisk/log/full")
+        return 1
+    if not heard["text"] or not heard["digits"]:
+        say("demo", "FAILED: " + ("nothing was transcribed" if not heard["text"] else "no digits came")
+            + "; see .stack/asterisk/log/full and .stack/speechd/speechd.log")
         return 1
     say("demo", "done")
     return 0
