@@ -30,6 +30,7 @@ import time
 import urllib.request
 import xml.etree.ElementTree as ET
 
+import importlib.util
 import pymysql
 import pytest
 
@@ -49,6 +50,28 @@ def env():
 
 
 ENV = env()
+
+
+def _integration_helpers():
+    """tests/integration/conftest.py, for its recording measures (read_wav, active_span)."""
+    spec = importlib.util.spec_from_file_location("integration_conftest", REPO / "tests/integration/conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+AUDIO = _integration_helpers()
+
+
+def recording_closed(path):
+    """Whether Asterisk has closed the WAV: it fills in the RIFF size when the call ends."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return False
+    return size > 44 and len(head) == 8 and int.from_bytes(head[4:8], "little") == size - 8
 VERSION = ET.parse(REPO / "module.xml").getroot().findtext("version")
 TARBALL = REPO / "dist" / f"apicall-{VERSION}.tgz"
 
@@ -334,11 +357,18 @@ def test_install_reload_call_status_uninstall(site):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
+    # 2001 records silence too, so the file's size says nothing: once the call has ended, what
+    # the phone heard must be voiced audio as long as the message.
+    expected = answer["message_seconds"]
+    assert expected > 1.5, answer
     wav = pathlib.Path(ENV["PHONES_DIR"]) / f"2001-{answer['id']}.wav"
     deadline = time.time() + 45
-    while time.time() < deadline and not (wav.is_file() and wav.stat().st_size > 16000):
+    while time.time() < deadline and not recording_closed(wav):
         time.sleep(0.25)
-    assert wav.is_file() and wav.stat().st_size > 16000, f"phone 2001 recorded the message ({wav})"
+    assert recording_closed(wav), f"phone 2001 recorded the call and hung up ({wav})"
+    span, voiced = AUDIO.active_span(*AUDIO.read_wav(wav))
+    assert abs(span - expected) < 0.8, f"voiced for {span} s, the message lasts {expected} s"
+    assert voiced > 0.5 * expected, f"voiced frames {voiced} s of the message's {expected} s"
     # The CDR row is written when the phone hangs up (after 5 s of silence).
     deadline, rows = time.time() + 60, ()
     while time.time() < deadline and not rows:
