@@ -310,11 +310,17 @@ def stop_asterisk():
 
 def start_stack():
     """up.sh starts whatever is down (and leaves the rest)."""
-    r = subprocess.run(["bash", str(REPO / "tests/stack/up.sh")], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
+    # Output to a file, not a pipe: a daemon's wrapper that up.sh leaves running may keep the
+    # inherited descriptors open, and a pipe would then never reach EOF.
+    with tempfile.TemporaryFile() as out:
+        r = subprocess.run(["bash", str(REPO / "tests/stack/up.sh")], stdout=out, stderr=subprocess.STDOUT,
+                           timeout=300)
+        out.seek(0)
+        tail = out.read()[-2000:].decode("utf-8", "replace")
+    assert r.returncode == 0, tail
 
 
-def test_asterisk_restart_with_calls_in_the_spool(hooks):
+def test_asterisk_restart_with_calls_in_the_spool(hooks, cdr):
     stop_asterisk()
     try:
         ids = [aibot({"PhoneNumber": "2003", "waittime": 3, "ContactId": f"r{i}",
@@ -323,10 +329,19 @@ def test_asterisk_restart_with_calls_in_the_spool(hooks):
         assert all(f"apicall-{i}.call" in waiting for i in ids), waiting
     finally:
         start_stack()
-    got = {hooks.wait("/status", timeout=60).json()["CallId"] for _ in ids}
-    assert got == set(ids)
+    got = {}
+    for _ in ids:
+        ev = hooks.wait("/status", timeout=60).json()
+        got[ev["CallId"]] = ev
+    assert set(got) == set(ids)
     time.sleep(3)
     assert len(hooks.requests("/status")) == 3
+    # The calls really happened after the restart: 2003 answered busy (an event made from a
+    # call that never left the spool would say failed), and Asterisk wrote each one's CDR.
+    for call_id, ev in got.items():
+        assert ev["Outcome"] == "busy" and ev["Attempts"] == 1, ev
+        rows = cdr_rows(cdr, "userfield=%s", (f"apicall:{call_id}",))
+        assert rows and any(r["disposition"] == "BUSY" and r["dst"] == "2003" for r in rows), rows
 
 
 def test_mariadb_restart_gives_503_then_recovers():
@@ -418,6 +433,21 @@ FIELDS = {
                    "GoToDestination", "NextMessageWebhookUrl", "NextMessageWebhookHeader", "Timeout",
                    "callerid", "maxretries", "retrytime", "waittime"]),
 }
+# A valid value per field (default "2003"), so that a refusal of it with a control character
+# added can only be the control character's doing.
+SAMPLE = {"maxretries": "1", "maxretires": "1", "retrytime": "30", "waittime": "20", "language": "en",
+          "Language": "en", "MessageUrl": "http://127.0.0.1/a.wav", "UserInputMethod": "digits",
+          "EndOfSpeakSilenceLength": "1", "MessageExitDigit": "#", "NuberOfExpectedDigits": "4",
+          "NumberOfExpectedDigits": "4", "EndDigit": "#", "UserAnswerSTT": "true",
+          "CallStatusWebhookUrl": "http://127.0.0.1/s", "NextMessageWebhookUrl": "http://127.0.0.1/n",
+          "CallStatusWebhookHeader": "X-A: 1", "NextMessageWebhookHeader": "X-A: 1", "Timeout": "5",
+          "destination": "app-blackhole,hangup,1", "GoToDestination": "app-blackhole,hangup,1",
+          "message": "hello", "MessageText": "hello", "SpeechContext": "yes", "voice": "en"}
+# Spoken text may run over several lines: CR and LF are text there (never in a call file); NUL is not.
+MULTILINE = {"message", "MessageText", "SpeechContext"}
+# Fields whose type is not a scalar: a list of phrases, headers as a list or an object, a bool.
+NOT_SCALAR = {"SpeechContext": (list,), "CallStatusWebhookHeader": (list, dict),
+              "NextMessageWebhookHeader": (list, dict), "UserAnswerSTT": (bool,)}
 CALL_FILE_KEYS = {"Channel", "CallerID", "MaxRetries", "RetryTime", "WaitTime", "Context", "Extension",
                   "Priority", "Setvar", "Archive"}
 
@@ -444,6 +474,28 @@ def test_hostile_values_in_every_field_never_reach_a_call_file(setting):
                         assert 400 <= r.status < 500, (endpoint, field, repr(v)[:80], r)
                         err = r.json()["error"]
                         assert err["code"] and err["message"], r
+                named = lambda r: (r.status, r.json()["error"]["code"], r.json()["error"].get("field"))
+                sample = SAMPLE.get(field, "2003")
+                ok = request(endpoint, dict(base, **{field: sample}))
+                if ok.status == 200:
+                    accepted += 1
+                assert ok.status == 200, (endpoint, field, sample, ok)
+                controls = ["\0"] if field in MULTILINE else ["\r", "\n", "\0"]
+                for bad in [sample + c for c in controls] + [c + sample for c in controls]:
+                    r = request(endpoint, dict(base, **{field: bad}))
+                    refused += 1
+                    assert named(r) == (400, "invalid_field", field), (endpoint, field, repr(bad), r)
+                for wrong in [{"a": "1"}, ["1"], True, {}, []]:
+                    if isinstance(wrong, NOT_SCALAR.get(field, ())):
+                        continue
+                    r = request(endpoint, dict(base, **{field: wrong}))
+                    refused += 1
+                    assert named(r) == (400, "invalid_field", field), (endpoint, field, wrong, r)
+                # Just under the 64 KiB body limit: the field's own check answers, not the 413.
+                room = 64 * 1024 - len(json.dumps(dict(base, **{field: ""})).encode()) - 1
+                r = request(endpoint, dict(base, **{field: "7" * room}))
+                refused += 1
+                assert named(r) == (400, "invalid_field", field), (endpoint, field, r)
                 # Duplicate keys are refused outright.
                 raw = json.dumps(base)[:-1] + f', "{field}": "1", "{field}": "2"}}'
                 r = request(endpoint, raw.encode())
