@@ -7,11 +7,15 @@ Runs under the stack's venv (.stack/venv/bin/python: pymysql); nothing else need
 
 import glob
 import json
+import multiprocessing
 import os
+import socket
 import statistics
+import struct
 import subprocess
 import threading
 import time
+import types
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -110,15 +114,36 @@ def post(url, body, token, timeout=30):
 
 # ------------------------------------------------------------------------------ webhooks
 
+def tcp_idle_s(sock):
+    """Seconds since the last data came in on a TCP socket (tcp_info.tcpi_last_data_recv, ms, at
+    byte 52), read as a request is handled: how long it waited in the kernel for the receiver."""
+    try:
+        return struct.unpack_from("I", sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104),
+                                  52)[0] / 1000.0
+    except (OSError, struct.error):
+        return None
+
+
 class Receiver:
-    """Records every POST (wall-clock arrival time, path, JSON body). The reply to a path is
-    `replies[path]` (a dict -> JSON, or a callable(body) -> dict), else an empty 200, which the
-    module takes as "no next step" (the call goes to GoToDestination)."""
+    """Records every POST: wall-clock time its headers were read (t), seconds it had waited in
+    the kernel before that (waited), when the reply was sent (replied; or error: the sender had
+    gone), path, JSON body.
+    The reply to a path is `replies[path]` (a dict -> JSON, or a callable(body) -> dict), else
+    an empty 200, which the module takes as "no next step" (the call goes to GoToDestination).
+
+    The server runs in a process of its own, forked by start(): in the bench's process it would
+    share the GIL with the /proc sampler and the bench's reading of logs and /proc, and a
+    webhook kept waiting there for seconds meets the module's webhook timeout (the call then
+    ends, which the bench would count against the module). The sampler stays a thread: its
+    samples carry their own times, so a late one costs resolution, not a wrong figure. So
+    `replies` is fixed at start() (a callable runs in the receiver's process, on the state it
+    had then; the view left here is read-only, so a later change fails loudly), and the events
+    come back over a pipe, fetched by `events` and of()."""
 
     def __init__(self):
-        self.events = []
         self.replies = {}
-        self.lock = threading.Lock()
+        self._events = []
+        self._lock = threading.Lock()
         outer = self
 
         class H(BaseHTTPRequestHandler):
@@ -126,6 +151,7 @@ class Receiver:
 
             def do_POST(self):
                 t = time.time()
+                waited = tcp_idle_s(self.connection)
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n)
                 try:
@@ -136,14 +162,21 @@ class Receiver:
                 if callable(reply):
                     reply = reply(body)
                 data = json.dumps(reply).encode() if reply is not None else b""
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                with outer.lock:
-                    outer.events.append({"t": t, "replied": time.time(), "path": self.path,
-                                         "body": body})
+                ev = {"t": t, "waited": waited, "path": self.path, "body": body}
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    ev["replied"] = time.time()
+                except OSError as err:
+                    # The sender gave up first (its timeout): kept, so the run can tell a late
+                    # webhook from a lost one, but of() leaves it out.
+                    ev["error"] = "%s at %.3f" % (type(err).__name__, time.time())
+                    self.close_connection = True
+                with outer._lock:
+                    outer._events.append(ev)
 
             def log_message(self, *a):
                 pass
@@ -151,19 +184,65 @@ class Receiver:
         class Server(ThreadingHTTPServer):
             request_queue_size = 512      # 100 calls may post at the same moment
 
+        # Bound here, so the URL is known before start() (replies name the receiver's paths).
         self.server = Server(("127.0.0.1", 0), H)
         self.server.daemon_threads = True
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self._conn = self._proc = None
+
+    def start(self):
+        """Forks the receiver's process. The bench has no other thread running when it calls
+        this (the sampler starts after), so the fork copies no lock held by another thread."""
+        self._conn, child = multiprocessing.Pipe()
+        self._proc = multiprocessing.get_context("fork").Process(
+            target=self._serve, args=(child,), daemon=True)   # ends with the bench, also on error
+        self._proc.start()
+        child.close()
+        self.server.server_close()      # the child's copy of the socket listens
+        self.replies = types.MappingProxyType(self.replies)
+        return self
+
+    def _serve(self, conn):
+        """In the receiver's process: serve, and answer the bench's requests for the events
+        from index k on (None, or the bench gone: stop)."""
+        self._conn.close()      # the bench's end: its copy here would hide the bench's exit
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        while True:
+            try:
+                k = conn.recv()
+            except EOFError:
+                k = None
+            if k is None:
+                break
+            with self._lock:
+                conn.send(self._events[k:])
+        self.server.shutdown()
+
+    @property
+    def events(self):
+        # A receiver that died raises here (EOFError, BrokenPipeError): without it every
+        # webhook fails, which must not read as the module's failure.
+        if self._proc:
+            self._conn.send(len(self._events))
+            self._events.extend(self._conn.recv())
+        return self._events
 
     def of(self, path, call_ids=None):
-        with self.lock:
-            return [e for e in self.events if e["path"] == path and (
-                call_ids is None or (e["body"] or {}).get("CallId") in call_ids
-                or (e["body"] or {}).get("ContactId") in call_ids)]
+        """The webhooks to `path` that got their reply (of those calls)."""
+        return [e for e in self.events if e["path"] == path and "error" not in e and (
+            call_ids is None or (e["body"] or {}).get("CallId") in call_ids
+            or (e["body"] or {}).get("ContactId") in call_ids)]
 
     def close(self):
-        self.server.shutdown()
+        """Fetches the last events and stops the receiver's process (they stay in `events`)."""
+        if not self._proc:
+            self.server.server_close()
+            return
+        self.events                     # noqa: B018 - fetches the events that came last
+        self._conn.send(None)
+        self._proc.join(10)
+        self._conn.close()
+        self._proc = None
 
 
 # ------------------------------------------------------------------------------ /proc

@@ -412,6 +412,7 @@ def listen_run(e, n, rep, audio, hold):
     r.replies["/next"] = {"UserInputMethod": "voice", "Timeout": hold, "MessageText": PROMPT,
                           "EndOfSpeakSilenceLength": 10, "UserAnswerSTT": False,
                           "NextMessageWebhookUrl": r.url + "/next2"}
+    r.start()
     log = Log()
     applog = os.path.join(e["ASTLOGDIR"], "apicall.log")
     applog_at = os.path.getsize(applog) if os.path.exists(applog) else 0
@@ -459,6 +460,15 @@ def listen_run(e, n, rep, audio, hold):
         o = (ev["body"] or {}).get("Outcome")
         outcomes[o] = outcomes.get(o, 0) + 1
     r.close()
+    # The receiver's own delay (in its socket, then headers read -> reply sent), and the
+    # webhooks that reached it after their sender had given up: for the report's "Why" when
+    # the module gives up on a webhook.
+    delay = [ev["waited"] + ev["replied"] - ev["t"] for ev in r.events
+             if "replied" in ev and ev["waited"] is not None]
+    late = [ev for ev in r.events if "error" in ev]
+    late_paths = {}
+    for ev in late:
+        late_paths[ev["path"]] = late_paths.get(ev["path"], 0) + 1
     per_call, starts, ends = [], [], []
     for cid in ids:
         lg = seen.get(cid, {})
@@ -514,6 +524,10 @@ def listen_run(e, n, rep, audio, hold):
            "db_connections_peak": max(conns) if conns else None,
            "applog": applog_counts, "extension_mapped": sorted(s.ext_mapped),
            "sampler_mem_s_max": getattr(s, "mem_cost", None),
+           "receiver_own_process": True, "receiver_delay_s_max": max(delay or [None]),
+           "webhooks_after_sender_gave_up": late_paths,
+           "webhooks_after_sender_gave_up_waited_s_max": max(
+               [ev["waited"] for ev in late if ev["waited"] is not None] or [None]),
            "setup_machine_busy_share": (setup["machine_busy"] / (setup["seconds"] * (os.cpu_count() or 1)))
            if setup and setup["seconds"] > 0 else None,
            "sessions_refused_by_db": too_many, "n": n, "repeat": rep, "queued": len(ids),
@@ -691,7 +705,10 @@ def turn(args):
     texts = phrases()
     r = b.Receiver()
     log = Log()
-    cached = {}
+    # Every other call's step-2 prompt is the cached one; fixed before the receiver starts, as
+    # step2 runs in its process.
+    contacts = ["bench-turn-%d-%d" % (os.getpid(), i) for i in range(args.calls)]
+    cached = {contact: i % 2 == 1 for i, contact in enumerate(contacts)}
 
     def step2(body):
         contact = (body or {}).get("ContactId") or ""
@@ -704,10 +721,9 @@ def turn(args):
                 "UserAnswerSTT": False, "NextMessageWebhookUrl": r.url + "/turn2"}
 
     r.replies["/turn1"] = step2
+    r.start()
     ids, calls = [], []
-    for i in range(args.calls):
-        contact = "bench-turn-%d-%d" % (os.getpid(), i)
-        cached[contact] = i % 2 == 1
+    for i, contact in enumerate(contacts):
         n = i % 9 + 1
         body = {"PhoneNumber": "2005%d" % n, "Language": "en_US", "MessageText": PROMPT,
                 "UserInputMethod": "voice", "UserAnswerSTT": True, "Timeout": 20,

@@ -359,15 +359,38 @@ def listen_section(listen, endp, cores, floor=None):
         no_step2 = sum(1 for c in calls if not c.get("step1"))
         if no_end:
             text = ("%d calls went on to step 2's pause (their step-1 webhook arrived) but "
-                    "the webhook at its end did not reach the bench's receiver, so they are "
-                    "not counted as listening (apicall.log: \"webhook failed\")" % no_end)
-            stall = max([r.get("sampler_mem_s_max") or 0 for r in big
-                         if any(c.get("step1") and not c.get("step2") for c in r.get("calls", []))]
-                        or [0])
+                    "the module gave up on the webhook at its end (apicall.log: \"webhook "
+                    "failed\"), so they are not counted as listening" % no_end)
+            hit = [r for r in big
+                   if any(c.get("step1") and not c.get("step2") for c in r.get("calls", []))]
+            # Results from before the receiver got a process of its own: a stalled sampler
+            # held the receiver's GIL too.
+            stall = max([r.get("sampler_mem_s_max") or 0 for r in hit
+                         if not r.get("receiver_own_process")] or [0])
             if stall > 2:
                 text += ("; in those runs the bench's /proc sampler, in the same Python process "
                          "as the receiver, stalled for up to %.1f s, so the bench itself may "
                          "have answered too late" % stall)
+            own = [r for r in hit if r.get("receiver_own_process")]
+            delay = [r["receiver_delay_s_max"] for r in own
+                     if r.get("receiver_delay_s_max") is not None]
+            late = sum((r.get("webhooks_after_sender_gave_up") or {}).get("/next2", 0)
+                       for r in own)
+            waited = [r["webhooks_after_sender_gave_up_waited_s_max"] for r in own
+                      if r.get("webhooks_after_sender_gave_up_waited_s_max") is not None]
+            if delay:
+                text += ("; the bench's receiver, a process of its own, answered the webhooks "
+                         "it got in time within %.2f s of their arrival in its socket (max of "
+                         "those runs)" % max(delay))
+            if late:
+                # Little time in the socket (the module's timeout is seconds): the request
+                # itself came late; much: the receiver read it late.
+                w = max(waited or [0])
+                text += ("; %d of these webhooks reached the receiver only after the module had "
+                         "given up on them (the reply found the connection closed), having "
+                         "waited at most %.2f s in its socket%s" % (
+                             late, w, ": they left the module late" if w < 1 else
+                             ": the receiver read them late"))
             why.append(text)
         if no_step2 > refused_db:
             why.append("%d calls did not reach step 2 (their step-1 webhook never arrived; "
