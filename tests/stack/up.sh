@@ -292,12 +292,14 @@ else
   port_free "$AMI_PORT" "asterisk AMI"
   # Started as root, Asterisk drops to runuser/rungroup (asterisk.conf) itself. The env
   # is what AGI scripts inherit: PHP_INI_SCAN_DIR (the extension), FREEPBX_CONF, ODBC.
+  # The subshell stays as Asterisk's parent: its own descriptors (the lock on fd 9, the
+  # caller's stdout) are redirected too, or a caller reading up.sh's output never sees it end.
   ( cd "$AST_RUN" && without_inherited_fds setsid env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
       HOME=/var/lib/asterisk LANG=C.UTF-8 \
       PHP_INI_SCAN_DIR="$PHP_INI_SCAN_DIR" FREEPBX_CONF="$FREEPBX_CONF" \
       ODBCSYSINI="$ODBCSYSINI" ODBCINI="$ODBCINI" \
       "$AST_BIN" -C "$AST_CONF" -f -n -U "$AST_USER" -G "$AST_USER" \
-      </dev/null >"$AST_LOG/console.log" 2>&1 ) 9>&- &
+    ) </dev/null >"$AST_LOG/console.log" 2>&1 9>&- &
   for _ in $(seq 1 120); do [ -S "$AST_RUN/asterisk.ctl" ] && break; sleep 0.25; done
   [ -S "$AST_RUN/asterisk.ctl" ] || { tail -30 "$AST_LOG/console.log" >&2; die "asterisk did not start"; }
   timeout 60 "$AST_BIN" -C "$AST_CONF" -rx 'core waitfullybooted' >/dev/null \

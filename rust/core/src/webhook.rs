@@ -125,20 +125,8 @@ pub struct Delivery<'a> {
     pub event_id: Option<&'a str>,
 }
 
-/// POSTs `body` (already JSON) as is; returns the status code and the reply body. Redirects
-/// are checked for scheme and count only: callers that have an `allowed_hosts` list use
-/// `post_json_to`, which holds every hop to it.
-pub async fn post_json(
-    url: &str,
-    headers: &[Header],
-    body: &[u8],
-    t: Timeouts,
-    delivery: &Delivery<'_>,
-) -> Result<(u16, Vec<u8>), WebhookError> {
-    post_json_to(url, headers, body, t, delivery, &[]).await
-}
-
-/// `post_json` whose redirects may only lead to hosts in `allowed` (empty: any).
+/// POSTs `body` (already JSON) as is; returns the status code and the reply body. Every
+/// redirect hop is checked again for scheme, count and `allowed` hosts (empty: any).
 pub async fn post_json_to(
     url: &str,
     headers: &[Header],

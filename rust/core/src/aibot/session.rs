@@ -334,12 +334,13 @@ fn next_step(
         secret: &cfg.webhook_secret,
         event_id: None,
     };
-    let (status, reply) = runtime::block_on(webhook::post_json(
+    let (status, reply) = runtime::block_on(webhook::post_json_to(
         url,
         &step.next_headers,
         &body,
         t,
         &delivery,
+        &cfg.allowed_hosts,
     ))
     .map_err(|e| e.to_string())?;
     if !(200..300).contains(&status) {
