@@ -38,7 +38,7 @@ def targets(e):
         ("floor-hello", base + "/bench/hello.php", {"x": 1}),
         ("floor-token", base + "/bench/token.php", {"x": 1}),
         ("floor-durable", base + "/bench/durable.php", {"x": 1}),
-        ("+bootstrap", base + "/bench/bootstrap.php", {"x": 1}),
+        ("+config", base + "/bench/bootstrap.php", {"x": 1}),
         ("index.php", e["APICALL_URL"] + "/index.php", {"tocall": "2003"}),
         ("aibot.php", e["APICALL_URL"] + "/aibot.php", {"PhoneNumber": "2003"}),
     ]
@@ -106,6 +106,24 @@ def fsync_probe(folder, n=100, size=350):
     return ms
 
 
+def inprocess_calls(repeats=200):
+    """The extension's calls of one request timed in one PHP CLI process (inprocess.php): the
+    build measured (BENCH_EXT_SO), the CLI's own ini files but not the stack's extra ini dir,
+    which would load the debug build as well. {} when it could not run (logged)."""
+    so = os.environ.get("BENCH_EXT_SO") or ""
+    if not so:
+        return {}
+    envv = {k: v for k, v in os.environ.items() if k != "PHP_INI_SCAN_DIR"}
+    try:
+        p = subprocess.run(["php", "-d", "extension=" + so, "-d", "error_log=/dev/null",
+                            os.path.join(b.HERE, "inprocess.php"), str(repeats)],
+                           capture_output=True, text=True, timeout=120, env=envv)
+        return json.loads(p.stdout.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, ValueError, IndexError) as err:
+        b.log("in-process timing failed: %s" % err)
+        return {}
+
+
 def settle(limit=120):
     """Waits until Asterisk has dialled every call the run queued and handled its failure
     (spool empty, none of their channels left), so the next run starts on a quiet stack.
@@ -144,6 +162,7 @@ def main():
     settle()
     runs = []
     fsync = []
+    inprocess = []
     spool_tmp = os.path.join(e["ASTSPOOLDIR"], "tmp")
     for rep in range(args.repeats):
         ms = fsync_probe(spool_tmp)
@@ -152,6 +171,11 @@ def main():
                       "min_ms": s["min"], "max_ms": s["max"]})
         b.log("fsync probe rep %d (%s, 350 bytes, %d times): p50 %.2f ms  p99 %.2f ms" % (
             rep + 1, spool_tmp, len(ms), s["median"], s["p99"]))
+        calls = inprocess_calls()
+        if calls:
+            inprocess.append({"repeat": rep + 1, "calls": calls})
+            b.log("in-process rep %d: %s" % (rep + 1, "  ".join(
+                "%s p50 %.2f p99 %.2f ms" % (k, v["p50_ms"], v["p99_ms"]) for k, v in calls.items())))
         for c in conns:
             for name, url, body in tg:
                 if c > 1:                                        # warm-up, not recorded
@@ -181,7 +205,7 @@ def main():
                         b.log("Asterisk finished the run's %d calls (and its warm-up's) %.0f s "
                               "after it" % (ok, waited))
     b.save("api", {"seconds": args.seconds, "repeats": args.repeats, "runs": runs,
-                   "fsync": fsync, "fsync_dir": spool_tmp})
+                   "fsync": fsync, "fsync_dir": spool_tmp, "inprocess": inprocess})
 
 
 if __name__ == "__main__":

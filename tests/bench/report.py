@@ -135,7 +135,7 @@ def api_section(api, facts):
 
     fs = api.get("fsync") or []
     fs_p50, fs_p99 = med([x["p50_ms"] for x in fs]), med([x["p99_ms"] for x in fs])
-    if c1 is not None and p50("+bootstrap") and p50("index.php"):
+    if c1 is not None and p50("+config") and p50("index.php"):
         text = ("Where the time goes at %d connection (medians of p50): floor %.1f ms, token "
                 "floor %.1f ms" % (c1, p50("floor-hello"), p50("floor-token")))
         if has_durable and p50("floor-durable"):
@@ -150,18 +150,45 @@ def api_section(api, facts):
                              if api.get("fsync_dir", "").startswith(b.REPO) else api.get("fsync_dir"),
                              fs_p50, fs_p99, len(fs), fs[0]["n"]))
             text += ")"
-        text += (", the module's FreePBX bootstrap alone (`+bootstrap`: hello plus "
-                 "includes/bootstrap.php, no call into the extension) %.1f ms; index.php %.1f ms "
+        text += (", the module's configuration as the entry points get it (`+config`: hello "
+                 "plus includes/bootstrap.php, no call into the extension; an Apache worker keeps "
+                 "the configuration between requests and checks it with one kvstore read, so the "
+                 "FreePBX bootstrap runs once per worker and minute or settings change) %.1f ms; "
+                 "index.php %.1f ms "
                  "and aibot.php %.1f ms, so the extension's part (token check, limits, "
                  "validation, database rows, call file and the waits for the disk) is about "
                  "%.1f ms and %.1f ms." % (
-                     p50("+bootstrap"), p50("index.php"), p50("aibot.php"),
-                     p50("index.php") - p50("+bootstrap"), p50("aibot.php") - p50("+bootstrap")))
+                     p50("+config"), p50("index.php"), p50("aibot.php"),
+                     p50("index.php") - p50("+config"), p50("aibot.php") - p50("+config")))
         if has_durable and p50("floor-durable"):
             text += (" Above the durable floor, index.php takes %.1f ms more and aibot.php %.1f "
                      "ms more at the median." % (p50("index.php") - p50("floor-durable"),
                                                  p50("aibot.php") - p50("floor-durable")))
         out += [text, ""]
+    ip = api.get("inprocess") or []
+    if ip:
+        names_ip = list(ip[0]["calls"].keys())
+        out += ["The extension's calls of one request alone: each timed %d times in one PHP CLI "
+                "process with the build measured, on the stack's MariaDB, writing call files to a "
+                "spool of its own that Asterisk does not read (so nothing is dialled), medians "
+                "over %d repeats. `cached_config` is the kvstore read that lets a worker skip the "
+                "FreePBX bootstrap; `check_token` the allowlist, failed-attempt and token check "
+                "(one query); `originate` and `aibot_queue` validate, count the active calls "
+                "under the capacity lock and queue the call (call file written and fsynced; "
+                "aibot.php also commits its row)." % (ip[0]["calls"][names_ip[0]]["n"], len(ip)),
+                "", "| call | p50 ms | p90 ms | p99 ms |", "|---|---|---|---|"]
+        for n in names_ip:
+            vals = [x["calls"][n] for x in ip if n in x["calls"]]
+            out.append("| %s | %.2f | %.2f | %.2f |" % (
+                n, med([v["p50_ms"] for v in vals]), med([v["p90_ms"] for v in vals]),
+                med([v["p99_ms"] for v in vals])))
+        one = sum(med([x["calls"][n]["p50_ms"] for x in ip]) for n in
+                  ("cached_config", "check_token", "originate") if n in ip[0]["calls"])
+        out += ["", "So index.php's own work is about %.1f ms at the median, of which the call "
+                "file's fsync is about %s ms; through Apache, the rest of its latency is PHP, "
+                "Apache and the machine shared with Asterisk dialling every queued call (see "
+                "machine CPU per request)." % (one, f(fs_p50, "%.1f") if fs_p50 is not None
+                                                else "?"), ""]
     waits = [r.get("settle_s") for r in runs if r["target"] in ("index.php", "aibot.php")
              and "settle_s" in r]
     if waits:

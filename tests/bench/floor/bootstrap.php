@@ -1,8 +1,9 @@
 <?php
-// Not a floor but a step between the floors and the API of `make bench`: floor 1 plus the
-// FreePBX bootstrap the module's entry points run (includes/bootstrap.php: freepbx.conf, the
-// framework, Apicall::coreConfig()), and no call into the extension. index.php minus this is
-// what the Rust core costs. tests/bench/bench.sh fills in @REPO@.
+// Not a floor but a step between the floors and the API of `make bench` ("+config"): floor 1
+// plus how the module's entry points get their configuration (includes/bootstrap.php: the
+// configuration this Apache worker kept, checked with one kvstore read; the FreePBX bootstrap
+// and Apicall::coreConfig() when there is none or it changed), and no other call into the
+// extension. tests/bench/bench.sh fills in @REPO@.
 declare(strict_types=1);
 require '@REPO@/includes/bootstrap.php';
 header('Content-Type: application/json');
