@@ -156,31 +156,8 @@ final class Probe
      */
     public static function run(array $cmd, float $timeout = 20.0): array
     {
-        $p = @proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
-        if (!is_resource($p)) {
-            return [127, 'cannot run ' . $cmd[0]];
-        }
-        stream_set_blocking($pipes[1], false);
-        stream_set_blocking($pipes[2], false);
-        $out = '';
-        $deadline = microtime(true) + $timeout;
-        while (!(feof($pipes[1]) && feof($pipes[2]))) {
-            $read = [$pipes[1], $pipes[2]];
-            $w = $e = null;
-            if (@stream_select($read, $w, $e, 0, 200000) === false) {
-                break;
-            }
-            foreach ($read as $r) {
-                $out .= (string) fread($r, 65536);
-            }
-            if (microtime(true) > $deadline) {
-                proc_terminate($p, 9);
-                $out .= "\n(timed out after {$timeout}s)";
-                break;
-            }
-        }
-        fclose($pipes[1]);
-        fclose($pipes[2]);
-        return [proc_close($p), $out];
+        require_once __DIR__ . '/process.php';
+        [$code, $out, $err] = Process::run($cmd, null, null, $timeout);
+        return [$code, $out . $err];
     }
 }

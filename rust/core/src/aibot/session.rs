@@ -50,6 +50,23 @@ pub struct Answer {
     pub first_audio_ms: Option<u64>,
 }
 
+impl Answer {
+    /// Nothing heard yet; the step's prompt started playing `first_audio_ms` after its start.
+    fn new(first_audio_ms: Option<u64>) -> Self {
+        Answer {
+            digits: String::new(),
+            end: "none",
+            mp3_url: None,
+            text: None,
+            alternatives: Vec::new(),
+            speech_end: None,
+            endpointed_ms: None,
+            transcribed_ms: None,
+            first_audio_ms,
+        }
+    }
+}
+
 pub fn converse<R: BufRead, W: Write>(
     cfg: &CoreConfig,
     agi: &mut Agi<R, W>,
@@ -250,17 +267,7 @@ fn run_step<R: BufRead, W: Write>(
             break;
         }
     }
-    let mut answer = Answer {
-        digits: String::new(),
-        end: "none",
-        mp3_url: None,
-        text: None,
-        alternatives: Vec::new(),
-        speech_end: None,
-        endpointed_ms: None,
-        transcribed_ms: None,
-        first_audio_ms,
-    };
+    let mut answer = Answer::new(first_audio_ms);
     if let Some(d) = interrupted {
         answer.end = "exit-digit";
         if step.end_digit == Some(d) {
@@ -365,17 +372,7 @@ mod tests {
             .step;
         let input = format!("agi_request: apicall-aibot.php\nagi_uniqueid: 1700.5\n\n{replies}");
         let mut sent = Vec::new();
-        let mut answer = Answer {
-            digits: String::new(),
-            end: "none",
-            mp3_url: None,
-            text: None,
-            alternatives: Vec::new(),
-            speech_end: None,
-            endpointed_ms: None,
-            transcribed_ms: None,
-            first_audio_ms: None,
-        };
+        let mut answer = Answer::new(None);
         {
             let mut agi = Agi::start(Cursor::new(input.into_bytes()), &mut sent).unwrap();
             collect_digits(&mut agi, &step, &mut answer).unwrap();
