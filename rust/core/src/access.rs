@@ -104,10 +104,11 @@ async fn active_calls(cfg: &CoreConfig, conn: &mut Conn) -> Result<u64, ApiError
 /// How long a request waits for another one's count-and-queue before answering 503.
 const CAPACITY_LOCK_SECONDS: u32 = 5;
 
-/// Runs `queue` (which places one call) only while fewer than `max_concurrent_calls` are
-/// active; else 429. Counting and queueing hold a MariaDB named lock, so that requests arriving
-/// together cannot all see the last free place: the count each one sees includes the calls the
-/// ones before it queued. Keep slow work (speech synthesis) out of `queue`.
+/// Runs `queue` (which hands one call to Asterisk) only while fewer than `max_concurrent_calls`
+/// are active; else 429. Counting and queueing hold a MariaDB named lock, so that requests
+/// arriving together cannot all see the last free place: the count each one sees includes the
+/// calls the ones before it queued. Keep slow work out of `queue` (speech synthesis, the waits
+/// for the disk: stage the call file first, and let `queue` only rename it into the spool).
 pub fn with_capacity<T>(
     cfg: &CoreConfig,
     queue: impl FnOnce() -> Result<T, ApiError>,

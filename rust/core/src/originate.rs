@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::callfile::CallFile;
+use crate::callfile::{CallFile, Staged};
 use crate::config::CoreConfig;
 use crate::error::ApiError;
 use crate::token;
@@ -73,6 +73,29 @@ pub fn prepare_with(
 
 /// Writes the call file of a prepared request into the spool.
 pub fn queue(cfg: &CoreConfig, prepared: Prepared) -> Result<Queued, ApiError> {
+    stage(cfg, prepared)?.commit()
+}
+
+/// A call whose file is written and on disk in the spool's `tmp/`, not yet handed to Asterisk.
+/// The wait for the disk is done here, outside the capacity lock; [`Ready::commit`], a rename,
+/// is what runs under it. Dropped without commit, the file is removed.
+pub struct Ready {
+    queued: Queued,
+    file: Staged,
+}
+
+impl Ready {
+    /// Hands the call file to Asterisk.
+    pub fn commit(self) -> Result<Queued, ApiError> {
+        let path = self.file.commit()?;
+        let q = self.queued;
+        tracing::info!(id = q.id, tocall = q.tocall, path = %path.display(), "call queued");
+        Ok(q)
+    }
+}
+
+/// Writes the call file of a prepared request into the spool's `tmp/` (see [`Ready`]).
+pub fn stage(cfg: &CoreConfig, prepared: Prepared) -> Result<Ready, ApiError> {
     let Prepared { req, prompt } = prepared;
     // The WAV header alone gives the length: the samples need not be read.
     let message_seconds = prompt.as_ref().map(|p| {
@@ -94,14 +117,16 @@ pub fn queue(cfg: &CoreConfig, prepared: Prepared) -> Result<Queued, ApiError> {
         prompt.as_ref().map(|p| p.playback.as_path()),
         &req.destination,
     )?;
-    let path = file.queue(&cfg.spool_dir)?;
-    tracing::info!(id, tocall = req.tocall, path = %path.display(), "call queued");
-    Ok(Queued {
-        id,
-        status: "queued",
-        tocall: req.tocall.clone(),
-        message_seconds,
-        message_cached: prompt.map(|p| p.cached),
+    let file = file.stage(&cfg.spool_dir)?;
+    Ok(Ready {
+        queued: Queued {
+            id,
+            status: "queued",
+            tocall: req.tocall.clone(),
+            message_seconds,
+            message_cached: prompt.map(|p| p.cached),
+        },
+        file,
     })
 }
 

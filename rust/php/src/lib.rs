@@ -82,9 +82,10 @@ pub fn originate(
     let cfg: CoreConfig = convert::config(config).map_err(throw)?;
     let bytes = convert::bytes(body, "body").map_err(throw)?;
     let answer = access::idempotent(&cfg, "originate", idempotency_key.as_deref(), || {
-        let prepared = originate::prepare(&cfg, bytes)?;
-        let queued = access::with_capacity(&cfg, || originate::queue(&cfg, prepared))?;
-        convert::to_value(&queued)
+        // Speech synthesis and the waits for the disk first; only the hand-over to Asterisk
+        // runs under the capacity lock.
+        let ready = originate::stage(&cfg, originate::prepare(&cfg, bytes)?)?;
+        convert::to_value(&access::with_capacity(&cfg, || ready.commit())?)
     })
     .map_err(throw)?;
     convert::value_to_array(answer).map_err(throw)
@@ -103,7 +104,8 @@ pub fn aibot_queue(
     let cfg = convert::config(config).map_err(throw)?;
     let bytes = convert::bytes(body, "body").map_err(throw)?;
     let answer = access::idempotent(&cfg, "aibot", idempotency_key.as_deref(), || {
-        convert::to_value(&access::with_capacity(&cfg, || aibot::queue(&cfg, bytes))?)
+        let ready = aibot::queue::stage(&cfg, bytes)?;
+        convert::to_value(&access::with_capacity(&cfg, || ready.commit())?)
     })
     .map_err(throw)?;
     convert::value_to_array(answer).map_err(throw)
