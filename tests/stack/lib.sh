@@ -58,11 +58,17 @@ db_root() { mysql --no-defaults -uroot --socket="$DB_SOCK" "$@"; }
 # what it inherits for as long as it runs: started under `flock /tmp/LOCK make up`, Apache held
 # that lock until its next restart and every other stack run waited on it.
 without_inherited_fds() {
-  ( for fd in /proc/$BASHPID/fd/*; do
-      fd=${fd##*/}
-      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
-    done
-    exec "$@" )
+  ( close_inherited_fds; exec "$@" )
+}
+
+# close_inherited_fds: closes every descriptor above 2 of the current (sub)shell.
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+  done
+  return 0
 }
 
 # stack_lock: serializes up.sh/down.sh of one checkout (several people may run `make up` in

@@ -81,12 +81,13 @@ else
   fi
   rm -f "$DB_SOCK" "$DB_PID"
   port_free "$DB_PORT" mariadb
-  without_inherited_fds setsid /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$STACK/mysql" \
+  # The background subshell closes what it inherited and becomes mariadbd (see Asterisk's).
+  ( close_inherited_fds; exec setsid /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$STACK/mysql" \
     --socket="$DB_SOCK" --port="$DB_PORT" --bind-address=127.0.0.1 --pid-file="$DB_PID" \
     --log-error="$STACK/log/mariadb.err" --skip-name-resolve \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
     --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --max-connections=200 \
-    --skip-log-bin </dev/null >/dev/null 2>&1 9>&- &
+    --skip-log-bin ) </dev/null >/dev/null 2>&1 9>&- &
   for _ in $(seq 1 120); do db_ping && break; sleep 0.25; done
   db_ping || { tail -20 "$STACK/log/mariadb.err" >&2; die "mariadb did not start"; }
   say "mariadb: started in $(elapsed "$t") (pid $(cat "$DB_PID"), 127.0.0.1:$DB_PORT)"
@@ -292,9 +293,10 @@ else
   port_free "$AMI_PORT" "asterisk AMI"
   # Started as root, Asterisk drops to runuser/rungroup (asterisk.conf) itself. The env
   # is what AGI scripts inherit: PHP_INI_SCAN_DIR (the extension), FREEPBX_CONF, ODBC.
-  # The subshell stays as Asterisk's parent: its own descriptors (the lock on fd 9, the
-  # caller's stdout) are redirected too, or a caller reading up.sh's output never sees it end.
-  ( cd "$AST_RUN" && without_inherited_fds setsid env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+  # The subshell closes what it inherited (the lock on fd 9, a caller's flock descriptor, its
+  # stdout) and becomes Asterisk: nothing stays behind holding them, or a caller reading
+  # up.sh's output, or waiting on its lock, would wait for Asterisk to exit.
+  ( close_inherited_fds; cd "$AST_RUN" && exec setsid env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
       HOME=/var/lib/asterisk LANG=C.UTF-8 \
       PHP_INI_SCAN_DIR="$PHP_INI_SCAN_DIR" FREEPBX_CONF="$FREEPBX_CONF" \
       ODBCSYSINI="$ODBCSYSINI" ODBCINI="$ODBCINI" \
