@@ -13,11 +13,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use mysql_async::prelude::*;
-use sha2::{Digest, Sha256};
-
 use crate::config::{CoreConfig, DbConfig};
-use crate::error::{chain, ApiError};
+use crate::error::ApiError;
 use crate::{kvstore, runtime};
 
 /// How long a kept configuration is used before the next bootstrap, even with unchanged rows.
@@ -28,42 +25,25 @@ struct Kept {
     at: Instant,
     values: HashMap<String, String>,
     db: DbConfig,
-    rows: [u8; 32],
+    rows: String,
 }
 
 static KEPT: Mutex<Option<Kept>> = Mutex::new(None);
 
-/// A digest of the module's kvstore rows (id `noid`), in key order.
-pub async fn rows_digest(db: &DbConfig) -> Result<[u8; 32], ApiError> {
-    let pool = runtime::pool(db);
+/// A digest of the module's kvstore rows (id `noid`), in key order, made by MariaDB: one short
+/// row comes back, read the way every kvstore read is (timeout, one retry on a dead pooled
+/// connection). Lengths go in with the values, so no two different row sets read the same.
+pub async fn rows_digest(db: &DbConfig) -> Result<String, ApiError> {
     let sql = format!(
-        "SELECT `key`, `val`, `type` FROM `{}` WHERE `id` = 'noid' ORDER BY `key`",
+        "SELECT SHA2(COALESCE(GROUP_CONCAT(CONCAT_WS(0x1f, LENGTH(`key`), `key`, LENGTH(`val`), \
+         COALESCE(`val`, ''), COALESCE(`type`, '')) ORDER BY `key` SEPARATOR 0x1e), ''), 256) \
+         FROM `{}` WHERE `id` = 'noid'",
         kvstore::TABLE
     );
-    let read = async {
-        let mut conn = runtime::conn(&pool).await?;
-        conn.query::<(String, Option<String>, Option<String>), _>(sql.as_str())
-            .await
-    };
-    let rows = match tokio::time::timeout(kvstore::DB_TIMEOUT, read).await {
-        Err(_) => return Err(ApiError::database_unavailable("no answer in time")),
-        Ok(Err(e)) => return Err(ApiError::database_unavailable(chain(&e))),
-        Ok(Ok(rows)) => rows,
-    };
-    let mut hash = Sha256::new();
-    for (key, val, kind) in rows {
-        // Lengths first, so that no two different row sets hash the same bytes.
-        for part in [Some(key), val, kind] {
-            match part {
-                None => hash.update(u64::MAX.to_le_bytes()),
-                Some(s) => {
-                    hash.update((s.len() as u64).to_le_bytes());
-                    hash.update(s.as_bytes());
-                }
-            }
-        }
-    }
-    Ok(hash.finalize().into())
+    let digest: Option<Option<String>> = kvstore::read_first(db, &sql, ()).await?;
+    digest
+        .flatten()
+        .ok_or_else(|| ApiError::database_unavailable("no digest of the kvstore"))
 }
 
 /// Keeps `values` (the PHP `$config` array, as strings) for the next requests of this process.
@@ -91,7 +71,7 @@ pub fn current() -> Option<HashMap<String, String>> {
         if k.pid != std::process::id() || k.at.elapsed() > MAX_AGE {
             return None;
         }
-        (k.db.clone(), k.rows)
+        (k.db.clone(), k.rows.clone())
     };
     match runtime::block_on(rows_digest(&db)) {
         Ok(now) if now == rows => {}

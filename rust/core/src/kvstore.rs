@@ -18,13 +18,6 @@ pub const TABLE: &str = "kvstore_FreePBX_modules_Apicall";
 /// How long a request may wait for the database before answering 503.
 pub const DB_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Reads one value of the module's kvstore (id `noid`). `Ok(None)` when the key is absent.
-pub async fn get(db: &DbConfig, key: &str) -> Result<Option<String>, ApiError> {
-    let sql = format!("SELECT `val` FROM `{TABLE}` WHERE `key` = ? AND `id` = 'noid'");
-    let row: Option<Option<String>> = read_first(db, &sql, (key.to_string(),)).await?;
-    Ok(row.flatten())
-}
-
 /// The first row of a read on the pooled connection, within `DB_TIMEOUT`; any failure is the
 /// database's (503). A pooled connection may have died with a database restart: that error is
 /// the connection's, not the database's, so one fresh try follows before giving up.
@@ -62,12 +55,6 @@ where
         }
         Ok(Ok(row)) => Ok(row),
     }
-}
-
-/// Checks a client's token against the stored one.
-pub fn check_token(db: &DbConfig, given: Option<&str>) -> Result<(), ApiError> {
-    let stored = runtime::block_on(get(db, "token"))?;
-    compare_token(stored.as_deref(), given)
 }
 
 /// 503 when no token is stored, 401 unless `given` is it (constant time).
