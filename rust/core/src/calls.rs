@@ -29,6 +29,8 @@ pub struct StoredCall {
     pub attempts: u32,
     pub uniqueid: Option<String>,
     pub linkedid: Option<String>,
+    /// When the call was queued (Unix seconds).
+    pub created_epoch: u64,
 }
 
 pub async fn insert(
@@ -64,8 +66,8 @@ pub async fn load(pool: &Pool, id: &str) -> Result<Option<StoredCall>, ApiError>
     let row: Option<Row> = conn
         .exec_first(
             format!(
-                "SELECT id, request, COALESCE(public_url, ''), status, outcome, attempts, uniqueid, linkedid \
-                 FROM `{TABLE}` WHERE id = ?"
+                "SELECT id, request, COALESCE(public_url, ''), status, outcome, attempts, uniqueid, linkedid, \
+                 CAST(UNIX_TIMESTAMP(created) AS UNSIGNED) FROM `{TABLE}` WHERE id = ?"
             ),
             (id,),
         )
@@ -92,6 +94,7 @@ pub async fn load(pool: &Pool, id: &str) -> Result<Option<StoredCall>, ApiError>
     let attempts: u32 = row.take_opt(5).and_then(Result::ok).unwrap_or(0);
     let uniqueid: Option<String> = row.take_opt(6).and_then(Result::ok).flatten();
     let linkedid: Option<String> = row.take_opt(7).and_then(Result::ok).flatten();
+    let created_epoch: u64 = row.take_opt(8).and_then(Result::ok).unwrap_or(0);
     let request = serde_json::from_str(&request).map_err(|e| {
         ApiError::internal("internal_error", format!("stored request of {id}: {e}"))
     })?;
@@ -104,6 +107,7 @@ pub async fn load(pool: &Pool, id: &str) -> Result<Option<StoredCall>, ApiError>
         attempts,
         uniqueid,
         linkedid,
+        created_epoch,
     }))
 }
 

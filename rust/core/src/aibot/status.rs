@@ -83,7 +83,11 @@ pub fn report<R: BufRead, W: Write>(
         } else {
             last
         };
-        let row = last_attempt_cdr(cfg, &id);
+        // Asterisk's ids carry its `systemname-`, if any: the failed channel's own id tells it.
+        let own = get("${UNIQUEID}")?;
+        let prefix = crate::cdr::split_uniqueid(&own).map_or("", |(p, _)| p);
+        let floor = crate::cdr::uniqueid_floor(prefix, call.created_epoch);
+        let row = last_attempt_cdr(cfg, &id, &floor);
         failed_status(&call, attempts, outcome, row)
     } else {
         let answer = get("${CDR(answer)}")?;
@@ -125,14 +129,16 @@ pub fn report<R: BufRead, W: Write>(
 }
 
 /// The CDR row of the call's own channel in its last attempt (Asterisk writes it as the attempt
-/// ends, which may be a moment after the `failed` extension starts).
+/// ends, which may be a moment after the `failed` extension starts). Only rows at or above
+/// `floor` (the call was queued then) are searched: see `crate::cdr`.
 fn last_attempt_cdr(
     cfg: &CoreConfig,
     id: &str,
+    floor: &str,
 ) -> Option<serde_json::Map<String, serde_json::Value>> {
     let userfield = format!("apicall:{id}");
     for _ in 0..20 {
-        if let Ok(rows) = crate::cdr::by_userfield(cfg, &userfield) {
+        if let Ok(rows) = crate::cdr::by_userfield(cfg, &userfield, floor) {
             if let Some(last) = rows.into_iter().last() {
                 return Some(last);
             }
