@@ -145,10 +145,12 @@ class Apicall extends \FreePBX_Helpers implements \BMO
      * speech cache and the local speech service (stopped; its venv and models in
      * $ASTVARLIBDIR/apicall/speech deleted; the Debian packages it installed stay). FreePBX
      * drops the module.xml tables. Recorded answers in ASTSPOOLDIR/apicall stay, as FreePBX
-     * keeps call recordings.
+     * keeps call recordings; the configuration the AGI processes keep there (it holds the
+     * secrets) goes.
      */
     public function uninstall(): void
     {
+        @unlink(rtrim($this->amp('ASTSPOOLDIR', '/var/spool/asterisk'), '/') . '/apicall/agi-config.json');
         // The local speech service: stopped, its venv and models deleted (apt packages stay).
         [, $out] = $this->runSpeech('remove');
         foreach (array_filter(explode("\n", $out)) as $line) {
@@ -704,13 +706,15 @@ class Apicall extends \FreePBX_Helpers implements \BMO
     public function runAgi(string $command): int
     {
         require_once __DIR__ . '/includes/agi.php';
-        \Apicall\Agi\log_to(rtrim($this->amp('ASTLOGDIR', '/var/log/asterisk'), '/') . '/apicall.log');
+        $logFile = rtrim($this->amp('ASTLOGDIR', '/var/log/asterisk'), '/') . '/apicall.log';
+        \Apicall\Agi\log_to($logFile);
         try {
             $config = $this->coreConfig();
         } catch (\Throwable $e) {
             error_log('apicall AGI: no configuration: ' . get_class($e) . ': ' . $e->getMessage());
             return 1;
         }
+        \Apicall\Agi\keep($config, __DIR__, $logFile);
         return \Apicall\Agi\run($config, $command);
     }
 

@@ -15,11 +15,11 @@
  *                              call's status webhook exactly once per call.
  *
  * `fwconsole reload` COPIES this file into Asterisk's agi-bin, so it finds the module
- * through the FreePBX bootstrap, not through __DIR__. stdout is the AGI channel: the
- * script prints nothing itself, and whatever PHP or the bootstrap would print is dropped
- * (its size logged). Log lines go to $ASTLOGDIR/apicall.log (stderr until FreePBX is up).
- * On any failure the dialplan continues at the fallback it preset (hangup), so the
- * callee is never left in dead air.
+ * through the FreePBX bootstrap (or the configuration an earlier run kept), not through
+ * __DIR__. stdout is the AGI channel: the script prints nothing itself, and whatever PHP
+ * or the bootstrap would print is dropped (its size logged). Log lines go to
+ * $ASTLOGDIR/apicall.log (stderr until FreePBX is up). On any failure the dialplan
+ * continues at the fallback it preset (hangup), so the callee is never left in dead air.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -35,6 +35,25 @@ ob_start(static function (string $output): string {
     return '';
 }, 4096);
 
+$apicallCommand = (string) ($argv[1] ?? '');
+
+// The configuration an earlier AGI process of the module left under Asterisk's spool folder
+// (Apicall\agi_config: at most a minute old, the module's settings unchanged) spares this
+// process the FreePBX bootstrap and its database connection. The module's files are where
+// that process found them.
+$apicallSpool = getenv('AST_SPOOL_DIR');
+if (is_string($apicallSpool) && $apicallSpool !== '' && function_exists('Apicall\\agi_config')) {
+    try {
+        $apicallKept = \Apicall\agi_config($apicallSpool);
+    } catch (\Throwable $e) {
+        $apicallKept = null;
+    }
+    if (is_array($apicallKept) && is_file($apicallKept['module_dir'] . '/includes/agi.php')) {
+        require_once $apicallKept['module_dir'] . '/includes/agi.php';
+        exit(\Apicall\Agi\run_kept($apicallKept, $apicallCommand));
+    }
+}
+
 // FreePBX bootstrap, in the global scope as FreePBX requires.
 $restrict_mods = true;
 $bootstrap_settings = ['freepbx_auth' => false, 'skip_astman' => true, 'freepbx_error_handler' => false];
@@ -49,4 +68,4 @@ try {
     error_log('apicall AGI: FreePBX bootstrap failed: ' . get_class($e) . ': ' . $e->getMessage());
     exit(1);
 }
-exit($apicallModule->runAgi((string) ($argv[1] ?? '')));
+exit($apicallModule->runAgi($apicallCommand));

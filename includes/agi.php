@@ -42,13 +42,40 @@ function release_framework_connection(): void
     }
 }
 
+/**
+ * Leaves $config for the next AGI processes (Apicall\agi_config_save), so they need no
+ * bootstrap; done when Asterisk named its spool folder (AST_SPOOL_DIR), as it does for AGI.
+ */
+function keep(array $config, string $moduleDir, string $logFile): void
+{
+    $spool = getenv('AST_SPOOL_DIR');
+    if (!is_string($spool) || $spool === '' || !function_exists('Apicall\\agi_config_save')) {
+        return;
+    }
+    try {
+        \Apicall\agi_config_save($spool, $config, $moduleDir, $logFile);
+    } catch (\Throwable $e) {
+        // Only the next processes' speed depends on it.
+        error_log('apicall AGI: configuration not kept for the next calls: ' . $e->getMessage());
+    }
+}
+
+/** Runs $command with the configuration an earlier process kept (FreePBX not loaded). */
+function run_kept(array $kept, string $command): int
+{
+    log_to((string) $kept['log_file']);
+    return run($kept['config'], $command);
+}
+
 /** Runs $command with the module's $config; returns the exit status. */
 function run(array $config, string $command): int
 {
     try {
         switch ($command) {
             case 'session':
-                release_framework_connection();
+                if (class_exists('FreePBX', false)) {
+                    release_framework_connection();
+                }
                 \Apicall\aibot_session($config);
                 return 0;
             case 'failed':

@@ -362,7 +362,7 @@ namespace ApicallTest {
 
     // ------------------------------------------------------------------ install
 
-    test('[stack] install() creates the webhook secret once; uninstall() removes the speech cache, keeps answers', function () use ($varlib, $spool): void {
+    test('[stack] install() creates the webhook secret once; uninstall() removes the speech cache and the AGI configuration, keeps answers', function () use ($varlib, $spool): void {
         $m = admin();
         $secret = $m->getSetting('webhook_secret');
         ok(preg_match('/^[0-9a-f]{64}$/D', $secret) === 1, 'webhook secret: 64 hex');
@@ -373,10 +373,12 @@ namespace ApicallTest {
         file_put_contents("$varlib/sounds/apicall/tts/x.wav", 'RIFF');
         mkdir("$spool/apicall/answers", 0755, true);
         file_put_contents("$spool/apicall/answers/a.mp3", 'ID3');
+        file_put_contents("$spool/apicall/agi-config.json", '{}');
         ob_start();
         $m->uninstall();
         ob_end_clean();
         ok(!file_exists("$varlib/sounds/apicall"), 'TTS cache removed');
+        ok(!file_exists("$spool/apicall/agi-config.json"), 'the configuration the AGI processes keep (secrets) removed');
         ok(is_file("$spool/apicall/answers/a.mp3"), 'recorded answers kept');
         eq([], $m->getAll(), 'kvstore emptied');
         $m->install();

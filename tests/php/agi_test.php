@@ -191,6 +191,61 @@ test('[stack] run through the shebang, as Asterisk does, with the double from an
     eq(['failed'], array_column(fake_calls($log), 'event'));
 });
 
+// ------------------------------------- the configuration kept between AGI processes
+
+/**
+ * Runs agi-bin/apicall.php failed with the real extension, as Asterisk would for a call that is
+ * not one of the module's (APICALL_ID unset): the extension asks for the variable on stdout and
+ * is done. Returns [exit status, stdout, stderr].
+ */
+function run_real_agi(array $env): array
+{
+    $dir = tmpdir('apicall-agi-in');
+    file_put_contents("$dir/in", "agi_request: apicall.php\nagi_channel: Local/2003@from-internal-00000001;2\n\n200 result=0\n");
+    $probe = run_cmd([PHP_BINARY, '-r', 'echo function_exists("Apicall\\\\call_status") ? "yes" : "no";'], agi_env([]));
+    $args = trim($probe[1]) === 'yes' ? [] : ['-d', 'extension=' . extension_so()];
+    return run_cmd(array_merge([PHP_BINARY], $args, [repo() . '/agi-bin/' . AGI_SCRIPT, 'failed']), agi_env($env), 30.0, null, "$dir/in");
+}
+
+test('[stack][ext] an AGI process leaves the configuration to the next ones: no FreePBX bootstrap while it is current', function (): void {
+    require_extension_function('agi_config');
+    [$conf, $apicallLog] = agi_conf();
+    $spool = tmpdir('apicall-agi-spool');
+    $kept = "$spool/apicall/agi-config.json";
+    $asked = "GET VARIABLE \"APICALL_ID\"\n";    // the extension ran: it asked Asterisk for the call's id
+    $gone = '/nonexistent/freepbx.conf';       // from here on, a bootstrap fails
+
+    [$code, $out, $err] = run_real_agi(['FREEPBX_CONF' => $conf, 'AST_SPOOL_DIR' => $spool]);
+    eq([0, $asked], [$code, $out], "bootstrapped run (stderr: $err)");
+    ok(is_file($kept), 'the configuration was left in the spool folder');
+    eq(0600, fileperms($kept) & 0777, 'readable by its owner only (database password, secrets)');
+    $stored = json_decode((string) file_get_contents($kept), true);
+    eq(repo(), $stored['module_dir'] ?? null, 'where the module is');
+    eq($apicallLog, $stored['log_file'] ?? null, 'where the log goes');
+    eq(stack_amp_conf()['AMPDBNAME'], $stored['values']['db_name'] ?? null, 'coreConfig() as built by the bootstrap');
+
+    [$code, $out, $err] = run_real_agi(['FREEPBX_CONF' => $gone, 'AST_SPOOL_DIR' => $spool]);
+    eq([0, $asked], [$code, $out], "run without FreePBX, on the kept configuration (stderr: $err)");
+    [$code, , $err] = run_real_agi(['FREEPBX_CONF' => $gone, 'AST_SPOOL_DIR' => null]);
+    eq(1, $code, 'without AST_SPOOL_DIR nothing kept is found: the bootstrap runs, and fails');
+    contains('FreePBX bootstrap failed', $err);
+
+    // Older than a minute: not taken.
+    $stored['written'] -= 120;
+    file_put_contents($kept, json_encode($stored));
+    eq(1, run_real_agi(['FREEPBX_CONF' => $gone, 'AST_SPOOL_DIR' => $spool])[0], 'a configuration kept over a minute ago is not used');
+    eq(0, run_real_agi(['FREEPBX_CONF' => $conf, 'AST_SPOOL_DIR' => $spool])[0], 'a bootstrapped run keeps it again');
+    eq(0, run_real_agi(['FREEPBX_CONF' => $gone, 'AST_SPOOL_DIR' => $spool])[0], 'and the next one uses it');
+
+    // A setting saved anywhere changes the module's kvstore rows: bootstrap again.
+    $pdo = stack_pdo();
+    cleanup(function () use ($pdo): void {
+        $pdo->exec("DELETE FROM `kvstore_FreePBX_modules_Apicall` WHERE `key` = 'test_agi_kept_probe' AND `id` = 'noid'");
+    });
+    $pdo->exec("INSERT INTO `kvstore_FreePBX_modules_Apicall` (`key`, `val`, `type`, `id`) VALUES ('test_agi_kept_probe', '1', NULL, 'noid')");
+    eq(1, run_real_agi(['FREEPBX_CONF' => $gone, 'AST_SPOOL_DIR' => $spool])[0], 'after a kvstore change the kept configuration is not used');
+});
+
 // ------------------------------------------------------ bootstrap failures
 
 test('a missing freepbx.conf or a dead database: exit 1, logged on stderr, nothing on stdout', function (): void {

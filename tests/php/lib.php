@@ -536,14 +536,14 @@ function run_as_asterisk(array $cmd, array $env = [], float $timeout = 60.0): ar
 }
 
 /**
- * Runs $cmd with stdin at EOF (as after Asterisk's AGI environment) and returns
- * [exit status, stdout, stderr].
+ * Runs $cmd with stdin at EOF (as after Asterisk's AGI environment), or read from the file
+ * $stdin, and returns [exit status, stdout, stderr].
  *
  * @param string[] $cmd
  */
-function run_cmd(array $cmd, array $env, float $timeout = 30.0, ?string $cwd = null): array
+function run_cmd(array $cmd, array $env, float $timeout = 30.0, ?string $cwd = null, string $stdin = '/dev/null'): array
 {
-    $p = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, $cwd ?? repo(), $env);
+    $p = proc_open($cmd, [0 => ['file', $stdin, 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, $cwd ?? repo(), $env);
     if (!is_resource($p)) {
         fail('cannot start ' . implode(' ', $cmd));
     }

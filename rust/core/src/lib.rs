@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod agi;
+pub mod agi_config;
 pub mod aibot;
 pub mod answer_url;
 pub mod calls;

@@ -13,7 +13,7 @@ mod convert;
 mod log;
 
 use apicall_core::{
-    access, aibot, answer_url, cdr, config_cache, originate, outbox, token, CoreConfig,
+    access, agi_config, aibot, answer_url, cdr, config_cache, originate, outbox, token, CoreConfig,
 };
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
@@ -67,6 +67,41 @@ pub fn remember_config(config: &ZendHashTable) -> PhpResult<()> {
     let _php = log::PhpThread::enter();
     let values = convert::config_values(config).map_err(throw)?;
     config_cache::remember(values).map_err(throw)
+}
+
+/// The configuration an earlier AGI process left under Asterisk's spool folder, when still
+/// current: `['config' => [...], 'module_dir' => ..., 'log_file' => ...]`; `null`: bootstrap
+/// FreePBX and hand what it builds to `agi_config_save`.
+#[php_function]
+#[php(name = "Apicall\\agi_config")]
+pub fn agi_config_load(spool_dir: String) -> Option<ZBox<ZendHashTable>> {
+    let _php = log::PhpThread::enter();
+    let kept = agi_config::load(std::path::Path::new(&spool_dir))?;
+    let mut out = ZendHashTable::new();
+    out.insert("config", convert::strings_to_array(&kept.values).ok()?)
+        .ok()?;
+    out.insert("module_dir", kept.module_dir).ok()?;
+    out.insert("log_file", kept.log_file).ok()?;
+    Some(out)
+}
+
+/// Leaves `$config` for the next AGI processes (see `agi_config`).
+#[php_function]
+#[php(name = "Apicall\\agi_config_save")]
+pub fn agi_config_save(
+    spool_dir: String,
+    config: &ZendHashTable,
+    module_dir: String,
+    log_file: String,
+) -> PhpResult<()> {
+    let _php = log::PhpThread::enter();
+    let values = convert::config_values(config).map_err(throw)?;
+    let kept = agi_config::AgiConfig {
+        values,
+        module_dir,
+        log_file,
+    };
+    agi_config::save(std::path::Path::new(&spool_dir), kept).map_err(throw)
 }
 
 /// Validates an index.php request body, prepares its message and queues the call.
@@ -188,6 +223,8 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(generate_token))
         .function(wrap_function!(cached_config))
         .function(wrap_function!(remember_config))
+        .function(wrap_function!(agi_config_load))
+        .function(wrap_function!(agi_config_save))
         .function(wrap_function!(check_token))
         .function(wrap_function!(originate))
         .function(wrap_function!(aibot_queue))

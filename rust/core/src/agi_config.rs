@@ -1,0 +1,152 @@
+//! The module's configuration, handed from one AGI process to the next through a file.
+//!
+//! Asterisk starts a new PHP process for every AGI step of a call (the conversation, the status
+//! on failure, the hangup handler). Each one used to bootstrap FreePBX for its configuration:
+//! CPU on every call, and one more MariaDB connection held for the process's life, so a hundred
+//! calls ending at once needed two hundred connections. A process that did bootstrap leaves the
+//! configuration in `<spool>/apicall/agi-config.json` (mode 0600: it holds the database password
+//! and the module's secrets, as freepbx.conf and the kvstore do); the next ones take it from there
+//! while it is younger than `config_cache::MAX_AGE` and the module's kvstore rows still read the
+//! same (one query, on the connection the process then uses for its work). Otherwise they
+//! bootstrap and write it again. Asterisk tells an AGI process its spool folder
+//! (`AST_SPOOL_DIR`), so nothing else has to be known before the configuration is.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::CoreConfig;
+use crate::config_cache::{rows_digest, MAX_AGE};
+use crate::error::ApiError;
+use crate::runtime;
+
+/// What an AGI process needs before FreePBX is up: the configuration, where the module's PHP
+/// files are (the AGI script is a copy in Asterisk's agi-bin) and where its log goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgiConfig {
+    pub values: HashMap<String, String>,
+    pub module_dir: String,
+    pub log_file: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    /// Unix seconds when it was written.
+    written: u64,
+    /// `config_cache::rows_digest` of the kvstore rows it was built from.
+    rows: String,
+    #[serde(flatten)]
+    config: AgiConfig,
+}
+
+/// The file under Asterisk's spool folder.
+pub fn path(spool_dir: &Path) -> PathBuf {
+    spool_dir.join("apicall").join("agi-config.json")
+}
+
+fn now_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Writes `config` for the next AGI processes (a new file renamed over the old one, so a
+/// reader sees the old or the new, never half of one).
+pub fn save(spool_dir: &Path, config: AgiConfig) -> Result<(), ApiError> {
+    let db = CoreConfig::from_map(&config.values)?.db;
+    let rows = runtime::block_on(rows_digest(&db))?;
+    let body = serde_json::to_vec(&Stored {
+        written: now_s(),
+        rows,
+        config,
+    })
+    .map_err(|e| ApiError::internal("internal_error", e))?;
+    let target = path(spool_dir);
+    let io = |what: &str, e: std::io::Error| {
+        ApiError::internal(
+            "internal_error",
+            format!("{what} {}: {e}", target.display()),
+        )
+    };
+    let dir = target.parent().expect("the path has a folder");
+    std::fs::create_dir_all(dir).map_err(|e| io("cannot create the folder of", e))?;
+    let tmp = dir.join(format!(".agi-config.{}.tmp", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(&body))
+        .and_then(|()| std::fs::rename(&tmp, &target));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io("cannot write", e));
+    }
+    Ok(())
+}
+
+/// The configuration another AGI process left, when it is still current; `None`: bootstrap
+/// FreePBX (and `save` again). Why it was not taken is logged at debug level.
+pub fn load(spool_dir: &Path) -> Option<AgiConfig> {
+    let file = path(spool_dir);
+    let stored: Stored = match std::fs::read(&file)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::debug!(file = %file.display(), error = e, "no AGI configuration kept");
+            return None;
+        }
+    };
+    let age = now_s().checked_sub(stored.written);
+    if age.is_none_or(|a| a > MAX_AGE.as_secs()) {
+        tracing::debug!(?age, "the kept AGI configuration is too old");
+        return None;
+    }
+    let db = CoreConfig::from_map(&stored.config.values).ok()?.db;
+    match runtime::block_on(rows_digest(&db)) {
+        Ok(now) if now == stored.rows => Some(stored.config),
+        Ok(_) => {
+            tracing::debug!("module settings changed since the AGI configuration was kept");
+            None
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "kvstore not readable: bootstrapping");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_is_under_the_spool_folder() {
+        assert_eq!(
+            path(Path::new("/var/spool/asterisk")),
+            Path::new("/var/spool/asterisk/apicall/agi-config.json")
+        );
+    }
+
+    #[test]
+    fn a_missing_or_unreadable_file_is_not_taken() {
+        let dir = std::env::temp_dir().join(format!("apicall-agi-config-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("apicall")).unwrap();
+        assert_eq!(load(&dir), None);
+        std::fs::write(path(&dir), b"{not json").unwrap();
+        assert_eq!(load(&dir), None);
+        // Too old: refused before any database is asked (the values name none).
+        let old = serde_json::json!({"written": now_s() - MAX_AGE.as_secs() - 1, "rows": "x",
+            "values": {}, "module_dir": "/m", "log_file": "/l"});
+        std::fs::write(path(&dir), old.to_string()).unwrap();
+        assert_eq!(load(&dir), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
