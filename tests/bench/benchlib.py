@@ -143,6 +143,7 @@ class Receiver:
     def __init__(self):
         self.replies = {}
         self._events = []
+        self._accepted = {}
         self._lock = threading.Lock()
         outer = self
 
@@ -152,6 +153,12 @@ class Receiver:
             def do_POST(self):
                 t = time.time()
                 waited = tcp_idle_s(self.connection)
+                # Which request of its connection this is, and (for the first) when the
+                # server's loop accepted the connection: a late read is then either the accept
+                # loop's (first requests) or a handler thread's (keep-alive requests).
+                self.nth = getattr(self, "nth", 0) + 1
+                accepted = outer._accepted.pop(self.connection.fileno(), None) \
+                    if self.nth == 1 else None
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n)
                 try:
@@ -162,7 +169,8 @@ class Receiver:
                 if callable(reply):
                     reply = reply(body)
                 data = json.dumps(reply).encode() if reply is not None else b""
-                ev = {"t": t, "waited": waited, "path": self.path, "body": body}
+                ev = {"t": t, "waited": waited, "path": self.path, "body": body,
+                      "nth_on_connection": self.nth, "accepted": accepted}
                 try:
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
@@ -183,6 +191,11 @@ class Receiver:
 
         class Server(ThreadingHTTPServer):
             request_queue_size = 512      # 100 calls may post at the same moment
+
+            def get_request(self):
+                conn, addr = super().get_request()
+                outer._accepted[conn.fileno()] = time.time()
+                return conn, addr
 
         # Bound here, so the URL is known before start() (replies name the receiver's paths).
         self.server = Server(("127.0.0.1", 0), H)

@@ -528,6 +528,14 @@ def listen_run(e, n, rep, audio, hold):
            "webhooks_after_sender_gave_up": late_paths,
            "webhooks_after_sender_gave_up_waited_s_max": max(
                [ev["waited"] for ev in late if ev["waited"] is not None] or [None]),
+           # Where those waited: new connections the server's loop accepted late (seconds from
+           # the request's arrival to the accept), or requests on a kept-alive connection.
+           "late_on_new_connection": len([ev for ev in late if ev.get("nth_on_connection") == 1]),
+           "late_accept_wait_s_max": max(
+               [ev["accepted"] - (ev["t"] - ev["waited"]) for ev in late
+                if ev.get("accepted") and ev["waited"] is not None] or [None]),
+           "late_on_kept_connection": len([ev for ev in late
+                                           if (ev.get("nth_on_connection") or 1) > 1]),
            "setup_machine_busy_share": (setup["machine_busy"] / (setup["seconds"] * (os.cpu_count() or 1)))
            if setup and setup["seconds"] > 0 else None,
            "sessions_refused_by_db": too_many, "n": n, "repeat": rep, "queued": len(ids),
