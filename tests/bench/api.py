@@ -184,13 +184,17 @@ def main():
                     else:
                         wrk(url, body, token, c, 1)
                 busy0, _ = b.system_cpu_s()
+                by0 = b.cpu_by_daemon()
                 r = wrk(url, body, token, c, args.seconds)
                 busy1, _ = b.system_cpu_s()
+                by = b.cpu_by_daemon_delta(by0, b.cpu_by_daemon())
                 rps = r["requests"] / (r["duration_us"] / 1e6)
                 ok = r["statuses"].get("200", 0)
                 r.update({"target": name, "conns": c, "repeat": rep + 1, "rps": rps,
                           "non200": r["requests"] - ok,
-                          "cpu_ms_per_req": 1000.0 * (busy1 - busy0) / max(1, r["requests"])})
+                          "cpu_ms_per_req": 1000.0 * (busy1 - busy0) / max(1, r["requests"]),
+                          "cpu_ms_per_req_by": {
+                              k: 1000.0 * v / max(1, r["requests"]) for k, v in by.items()}})
                 runs.append(r)
                 b.log("api %-11s c=%-2d rep %d: %7.1f req/s  p50 %6.1f ms  p99 %7.1f ms  "
                       "non-200 %d  machine CPU %.1f ms/req" % (

@@ -524,7 +524,7 @@ def listen_run(e, n, rep, audio, hold):
            "db_connections_peak": max(conns) if conns else None,
            "applog": applog_counts, "extension_mapped": sorted(s.ext_mapped),
            "sampler_mem_s_max": getattr(s, "mem_cost", None),
-           "receiver_own_process": True, "receiver_delay_s_max": max(delay or [None]),
+           "receiver_own_process": True, "receiver_nice": b.RECEIVER_NICE, "receiver_delay_s_max": max(delay or [None]),
            "webhooks_after_sender_gave_up": late_paths,
            "webhooks_after_sender_gave_up_waited_s_max": max(
                [ev["waited"] for ev in late if ev["waited"] is not None] or [None]),
@@ -536,6 +536,13 @@ def listen_run(e, n, rep, audio, hold):
                 if ev.get("accepted") and ev["waited"] is not None] or [None]),
            "late_on_kept_connection": len([ev for ev in late
                                            if (ev.get("nth_on_connection") or 1) > 1]),
+           # For those: the longest the handler of their connection had waited to record its
+           # connection's earlier request (the events list's lock).
+           "late_prior_lock_wait_s_max": max(
+               [e2.get("lock_wait") or 0 for ev in late for e2 in r.events
+                if e2.get("conn") == ev.get("conn") and e2 is not ev
+                and (e2.get("nth_on_connection") or 0) < (ev.get("nth_on_connection") or 0)]
+               or [None]),
            "setup_machine_busy_share": (setup["machine_busy"] / (setup["seconds"] * (os.cpu_count() or 1)))
            if setup and setup["seconds"] > 0 else None,
            "sessions_refused_by_db": too_many, "n": n, "repeat": rep, "queued": len(ids),

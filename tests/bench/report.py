@@ -127,6 +127,29 @@ def api_section(api, facts):
                 if ratio_d is not None:
                     verdict_d.append((n, c, ratio_d))
     out.append("")
+    if any("cpu_ms_per_req_by" in r for r in runs):
+        out += ["Where the machine's CPU went, per request (ms, medians of the repeats): Apache's "
+                "workers (PHP and the extension run in them), MariaDB, Asterisk (for index.php and "
+                "aibot.php: dialling the calls they queue, as it goes on during the run), and the "
+                "rest of the machine (short-lived processes such as the AGI scripts of aibot's "
+                "busy calls, the load generator wrk, the kernel). A target's p50 at 8 and 32 "
+                "connections follows from this: with both cores busy, requests/s is about "
+                "2 cores / machine CPU per request.", "",
+                "| target | conns | Apache (PHP + extension) | MariaDB | Asterisk | rest | machine |",
+                "|---|---|---|---|---|---|---|"]
+        for c in conns:
+            for n in names:
+                rs = [r for r in runs if r["target"] == n and r["conns"] == c
+                      and "cpu_ms_per_req_by" in r]
+                if not rs:
+                    continue
+                part = {k: med([r["cpu_ms_per_req_by"][k] for r in rs])
+                        for k in ("apache2", "mariadbd", "asterisk")}
+                total = med([r["cpu_ms_per_req"] for r in rs])
+                out.append("| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f |" % (
+                    n, c, part["apache2"], part["mariadbd"], part["asterisk"],
+                    max(0.0, total - sum(part.values())), total))
+        out.append("")
     c1 = min(conns) if conns else None
 
     def p50(name):
@@ -235,7 +258,11 @@ def listen_section(listen, endp, cores, floor=None):
                 "these calls then. (The stack's phones speak once per call, and a dialplan of "
                 "the bench's own cannot be loaded without changing the stack's scripts: "
                 "extensions.conf includes fixed files only. So the long window holds the pause; "
-                "the speech goes through the same path, frame for frame, in step 1.)", "",
+                "the speech goes through the same path, frame for frame, in step 1.) The "
+                "webhooks go to the bench's receiver, which stands for the application's server: "
+                "a process of its own, run at nice %d so that the calls' processes on the same "
+                "two cores cannot starve it (a real receiver runs elsewhere); its CPU is not in "
+                "the figures." % b.RECEIVER_NICE, "",
                 "CPU time comes from /proc/<pid>/task/*/schedstat (ns) of Asterisk's threads and "
                 "of every process below it (the EAGI PHP processes, in which the Rust core runs: "
                 "its listening loop on the main thread and the `eagi-audio` reader thread), "
