@@ -18,22 +18,19 @@ pub const TABLE: &str = "kvstore_FreePBX_modules_Apicall";
 /// How long a request may wait for the database before answering 503.
 pub const DB_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The first row of a read on the pooled connection, within `DB_TIMEOUT`; any failure is the
-/// database's (503). A pooled connection may have died with a database restart: that error is
-/// the connection's, not the database's, so one fresh try follows before giving up.
-pub async fn read_first<T, P>(db: &DbConfig, sql: &str, params: P) -> Result<Option<T>, ApiError>
+/// A read on the pooled connection, within `DB_TIMEOUT`; any failure is the database's (503).
+/// A pooled connection may have died with a database restart: that error is the connection's,
+/// not the database's, so one fresh try follows before giving up.
+async fn read<R, F, Fut>(db: &DbConfig, op: F) -> Result<R, ApiError>
 where
-    T: FromRow + Send + 'static,
-    P: Into<mysql_async::Params> + Clone + Send,
+    F: Fn(mysql_async::Conn) -> Fut,
+    Fut: std::future::Future<Output = Result<R, mysql_async::Error>>,
 {
     let pool = runtime::pool(db);
     let query = async {
         let mut last = None;
         for _ in 0..2 {
-            let attempt = async {
-                let mut conn = runtime::conn(&pool).await?;
-                conn.exec_first::<T, _, _>(sql, params.clone()).await
-            };
+            let attempt = async { op(runtime::conn(&pool).await?).await };
             match attempt.await {
                 Ok(v) => return Ok(v),
                 Err(e @ (mysql_async::Error::Io(_) | mysql_async::Error::Driver(_))) => {
@@ -53,8 +50,30 @@ where
             tracing::warn!(error = %chain(&e), "database read failed");
             Err(ApiError::database_unavailable(chain(&e)))
         }
-        Ok(Ok(row)) => Ok(row),
+        Ok(Ok(v)) => Ok(v),
     }
+}
+
+/// The first row of a statement with parameters (see `read` for time limit and retry).
+pub async fn read_first<T, P>(db: &DbConfig, sql: &str, params: P) -> Result<Option<T>, ApiError>
+where
+    T: FromRow + Send + 'static,
+    P: Into<mysql_async::Params> + Clone + Send,
+{
+    read(db, |mut conn| {
+        let params = params.clone();
+        async move { conn.exec_first::<T, _, _>(sql, params).await }
+    })
+    .await
+}
+
+/// Every row of a query without parameters, sent as text: no statement to prepare (see `read`
+/// for time limit and retry).
+pub async fn read_all<T>(db: &DbConfig, sql: &str) -> Result<Vec<T>, ApiError>
+where
+    T: FromRow + Send + 'static,
+{
+    read(db, |mut conn| async move { conn.query::<T, _>(sql).await }).await
 }
 
 /// 503 when no token is stored, 401 unless `given` is it (constant time).
