@@ -90,12 +90,30 @@ pub fn save(spool_dir: &Path, config: AgiConfig) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Whether a file may be taken as written by this module: the file names the folder whose PHP
+/// this process loads, so it must belong to the user this process runs as (Asterisk's) and be
+/// open to no one else, as `save` makes it.
+fn trusted(meta: &std::fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(format!("owned by uid {}, not {me}", meta.uid()));
+    }
+    if meta.mode() & 0o077 != 0 {
+        return Err(format!("mode {:o}: open to others", meta.mode() & 0o777));
+    }
+    Ok(())
+}
+
 /// The configuration another AGI process left, when it is still current; `None`: bootstrap
 /// FreePBX (and `save` again). Why it was not taken is logged at debug level.
 pub fn load(spool_dir: &Path) -> Option<AgiConfig> {
     let file = path(spool_dir);
-    let stored: Stored = match std::fs::read(&file)
+    let stored: Stored = match std::fs::metadata(&file)
         .map_err(|e| e.to_string())
+        .and_then(|m| trusted(&m))
+        .and_then(|()| std::fs::read(&file).map_err(|e| e.to_string()))
         .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
     {
         Ok(s) => s,
@@ -133,6 +151,28 @@ mod tests {
             path(Path::new("/var/spool/asterisk")),
             Path::new("/var/spool/asterisk/apicall/agi-config.json")
         );
+    }
+
+    #[test]
+    fn only_a_file_of_this_user_closed_to_others_is_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("apicall-agi-trust-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("c.json");
+        std::fs::write(&f, b"{}").unwrap();
+        for (mode, ok) in [(0o600, true), (0o400, true), (0o640, false), (0o604, false)] {
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
+            let meta = std::fs::metadata(&f).unwrap();
+            assert_eq!(trusted(&meta).is_ok(), ok, "mode {mode:o}");
+        }
+        // Another owner: root's tests chown it away; others cannot, and skip that half.
+        if unsafe { libc::geteuid() } == 0 {
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+            std::os::unix::fs::chown(&f, Some(65534), None).unwrap();
+            let meta = std::fs::metadata(&f).unwrap();
+            assert!(trusted(&meta).unwrap_err().contains("owned by uid 65534"));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
