@@ -5,7 +5,10 @@ arrival time, /proc readings (CPU time and memory of processes), and small stati
 Runs under the stack's venv (.stack/venv/bin/python: pymysql); nothing else needed.
 """
 
+import asyncio
 import glob
+import http.client
+import io
 import json
 import multiprocessing
 import os
@@ -17,7 +20,6 @@ import threading
 import time
 import types
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -127,89 +129,113 @@ def tcp_idle_s(sock):
 RECEIVER_NICE = -10
 
 
+def peer_closed(sock):
+    """Whether the other end of a TCP socket has closed its side (a FIN waits to be read), seen
+    without reading: a sender that gave up on its request before the reply."""
+    try:
+        dup = socket.fromfd(sock.fileno(), socket.AF_INET, socket.SOCK_STREAM)
+    except OSError:
+        return False
+    try:
+        return dup.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True
+    finally:
+        dup.close()
+
+
 class Receiver:
     """Records every POST: wall-clock time its headers were read (t), seconds it had waited in
     the kernel before that (waited), when the reply was sent (replied; or error: the sender had
-    gone), path, JSON body.
+    gone), path, JSON body, which request of its connection it was (nth_on_connection) and, for
+    the first, when the connection was accepted.
     The reply to a path is `replies[path]` (a dict -> JSON, or a callable(body) -> dict), else
     an empty 200, which the module takes as "no next step" (the call goes to GoToDestination).
 
-    The server runs in a process of its own, forked by start(): in the bench's process it would
-    share the GIL with the /proc sampler and the bench's reading of logs and /proc, and a
-    webhook kept waiting there for seconds meets the module's webhook timeout (the call then
-    ends, which the bench would count against the module). The sampler stays a thread: its
-    samples carry their own times, so a late one costs resolution, not a wrong figure. So
-    `replies` is fixed at start() (a callable runs in the receiver's process, on the state it
-    had then; the view left here is read-only, so a later change fails loudly), and the events
-    come back over a pipe, fetched by `events` and of()."""
+    The server is one asyncio loop on one thread, in a process of its own forked by start().
+    A thread per connection (http.server's ThreadingHTTPServer, used before) did not keep up:
+    at the end of 100 calls, 100 webhooks arrive at the same moment on kept-alive connections,
+    and their handler threads, contending for Python's GIL on a machine the calls keep busy,
+    read some of them up to 36 s late, past the module's webhook timeout, whatever the
+    process's priority. In the bench's own process the receiver would share the GIL with the
+    /proc sampler. The receiver stands for the application's server, which runs on a machine of
+    its own: it also runs ahead of the calls' processes in the scheduler (nice -10), and its CPU
+    is not counted. `replies` is fixed at start() (a callable runs in the receiver's process, on
+    the state it had then; the view left here is read-only, so a later change fails loudly), and
+    the events come back over a pipe, fetched by `events` and of()."""
 
     def __init__(self):
         self.replies = {}
         self._events = []
-        self._accepted = {}
         self._lock = threading.Lock()
-        outer = self
+        # Bound here, so the URL is known before start() (replies name the receiver's paths).
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(512)            # 100 calls may post at the same moment
+        self.url = "http://127.0.0.1:%d" % self._sock.getsockname()[1]
+        self._conn = self._proc = None
 
-        class H(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
+    async def _connection(self, reader, writer):
+        """One connection: requests until the sender closes it (HTTP/1.1 keep-alive)."""
+        accepted = time.time()
+        sock = writer.get_extra_info("socket")
+        nth = 0
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+                    return
                 t = time.time()
-                waited = tcp_idle_s(self.connection)
-                # Which request of its connection this is, and (for the first) when the
-                # server's loop accepted the connection: a late read is then either the accept
-                # loop's (first requests) or a handler thread's (keep-alive requests).
-                self.nth = getattr(self, "nth", 0) + 1
-                accepted = outer._accepted.pop(self.connection.fileno(), None) \
-                    if self.nth == 1 else None
-                n = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(n)
+                waited = tcp_idle_s(sock)
+                nth += 1
+                line, _, rest = head.partition(b"\r\n")
+                parts = line.decode("latin-1").split(" ")
+                path = parts[1] if len(parts) == 3 else ""
+                headers = http.client.parse_headers(io.BytesIO(rest))
+                n = int(headers.get("Content-Length") or 0)
+                try:
+                    raw = await reader.readexactly(n) if n else b""
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
                 try:
                     body = json.loads(raw or b"null")
                 except ValueError:
                     body = None
-                reply = outer.replies.get(self.path)
+                reply = self.replies.get(path)
                 if callable(reply):
                     reply = reply(body)
                 data = json.dumps(reply).encode() if reply is not None else b""
-                ev = {"t": t, "waited": waited, "path": self.path, "body": body,
-                      "nth_on_connection": self.nth, "accepted": accepted}
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                    ev["replied"] = time.time()
-                except OSError as err:
-                    # The sender gave up first (its timeout): kept, so the run can tell a late
-                    # webhook from a lost one, but of() leaves it out.
-                    ev["error"] = "%s at %.3f" % (type(err).__name__, time.time())
-                    self.close_connection = True
-                ev["conn"] = id(self)
-                t_lock = time.time()
-                with outer._lock:
-                    # How long this handler waited for the list (shared with the thread that
-                    # ships the events to the bench): its connection's next request waits as long.
-                    ev["lock_wait"] = time.time() - t_lock
-                    outer._events.append(ev)
+                ev = {"t": t, "waited": waited, "path": path, "body": body,
+                      "nth_on_connection": nth, "accepted": accepted if nth == 1 else None}
+                if reader.at_eof() or peer_closed(sock):
+                    # The sender closed its side before the reply (its timeout): kept, so the
+                    # run can tell a late webhook from a lost one, but of() leaves it out.
+                    ev["error"] = "sender gone at %.3f" % time.time()
+                else:
+                    try:
+                        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                     b"Content-Length: %d\r\n\r\n%s" % (len(data), data))
+                        await writer.drain()
+                        ev["replied"] = time.time()
+                    except (ConnectionError, OSError) as err:
+                        ev["error"] = "%s at %.3f" % (type(err).__name__, time.time())
+                with self._lock:
+                    self._events.append(ev)
+                if "error" in ev or (headers.get("Connection") or "").lower() == "close":
+                    return
+        finally:
+            writer.close()
 
-            def log_message(self, *a):
-                pass
-
-        class Server(ThreadingHTTPServer):
-            request_queue_size = 512      # 100 calls may post at the same moment
-
-            def get_request(self):
-                conn, addr = super().get_request()
-                outer._accepted[conn.fileno()] = time.time()
-                return conn, addr
-
-        # Bound here, so the URL is known before start() (replies name the receiver's paths).
-        self.server = Server(("127.0.0.1", 0), H)
-        self.server.daemon_threads = True
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self._conn = self._proc = None
+    def _loop(self):
+        async def serve():
+            server = await asyncio.start_server(self._connection, sock=self._sock, backlog=512)
+            async with server:
+                await server.serve_forever()
+        asyncio.run(serve())
 
     def start(self):
         """Forks the receiver's process. The bench has no other thread running when it calls
@@ -219,7 +245,7 @@ class Receiver:
             target=self._serve, args=(child,), daemon=True)   # ends with the bench, also on error
         self._proc.start()
         child.close()
-        self.server.server_close()      # the child's copy of the socket listens
+        self._sock.close()              # the child's copy of the socket listens
         self.replies = types.MappingProxyType(self.replies)
         return self
 
@@ -227,17 +253,13 @@ class Receiver:
         """In the receiver's process: serve, and answer the bench's requests for the events
         from index k on (None, or the bench gone: stop)."""
         self._conn.close()      # the bench's end: its copy here would hide the bench's exit
-        # The receiver stands for the application's server, which runs on a machine of its own:
-        # here it shares two cores with a hundred calls, whose ends start a hundred AGI
-        # processes at once, and its hundred handler threads then wait seconds for the CPU and
-        # Python's GIL (up to 36 s seen) while the module's webhook timeout runs. Ahead of
-        # the calls' processes in the scheduler (threads made from here inherit it), it answers
-        # as a separate server would. Its CPU is not counted in the figures.
+        # Ahead of the calls' processes in the scheduler (see the class's comment; threads made
+        # from here inherit it).
         try:
             os.setpriority(os.PRIO_PROCESS, 0, RECEIVER_NICE)
         except OSError:
             pass
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._loop, daemon=True).start()
         while True:
             try:
                 k = conn.recv()
@@ -248,7 +270,6 @@ class Receiver:
             with self._lock:
                 batch = self._events[k:]
             conn.send(batch)       # outside the lock: a slow reader must not hold the handlers
-        self.server.shutdown()
 
     @property
     def events(self):
@@ -268,7 +289,7 @@ class Receiver:
     def close(self):
         """Fetches the last events and stops the receiver's process (they stay in `events`)."""
         if not self._proc:
-            self.server.server_close()
+            self._sock.close()
             return
         self.events                     # noqa: B018 - fetches the events that came last
         self._conn.send(None)

@@ -536,13 +536,6 @@ def listen_run(e, n, rep, audio, hold):
                 if ev.get("accepted") and ev["waited"] is not None] or [None]),
            "late_on_kept_connection": len([ev for ev in late
                                            if (ev.get("nth_on_connection") or 1) > 1]),
-           # For those: the longest the handler of their connection had waited to record its
-           # connection's earlier request (the events list's lock).
-           "late_prior_lock_wait_s_max": max(
-               [e2.get("lock_wait") or 0 for ev in late for e2 in r.events
-                if e2.get("conn") == ev.get("conn") and e2 is not ev
-                and (e2.get("nth_on_connection") or 0) < (ev.get("nth_on_connection") or 0)]
-               or [None]),
            "setup_machine_busy_share": (setup["machine_busy"] / (setup["seconds"] * (os.cpu_count() or 1)))
            if setup and setup["seconds"] > 0 else None,
            "sessions_refused_by_db": too_many, "n": n, "repeat": rep, "queued": len(ids),

@@ -260,9 +260,9 @@ def listen_section(listen, endp, cores, floor=None):
                 "extensions.conf includes fixed files only. So the long window holds the pause; "
                 "the speech goes through the same path, frame for frame, in step 1.) The "
                 "webhooks go to the bench's receiver, which stands for the application's server: "
-                "a process of its own, run at nice %d so that the calls' processes on the same "
-                "two cores cannot starve it (a real receiver runs elsewhere); its CPU is not in "
-                "the figures." % b.RECEIVER_NICE, "",
+                "one asyncio loop in a process of its own, run at nice %d so that the calls' "
+                "processes on the same two cores cannot starve it (a real receiver runs "
+                "elsewhere); its CPU is not in the figures." % b.RECEIVER_NICE, "",
                 "CPU time comes from /proc/<pid>/task/*/schedstat (ns) of Asterisk's threads and "
                 "of every process below it (the EAGI PHP processes, in which the Rust core runs: "
                 "its listening loop on the main thread and the `eagi-audio` reader thread), "
