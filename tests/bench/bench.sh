@@ -3,7 +3,7 @@
 # local speech and memory on the running local stack, each against a floor or a baseline taken
 # in the same run, then rewrites BENCHMARKS.md. Results (JSON) go to .stack/bench/results/<time>/.
 #
-# Environment: BENCH_REPEATS (3), BENCH_API_SECONDS (2), BENCH_LISTEN_N (1,10,50,100),
+# Environment: BENCH_REPEATS (3), BENCH_API_SECONDS (2), BENCH_API_CALL_SECONDS (1), BENCH_LISTEN_N (1,10,50,100),
 # BENCH_PARTS (endpointer,api,listen,floor,turn,speech: run only these), BENCH_NO_REPORT=1 (leave
 # BENCHMARKS.md alone), BENCH_BUILD (release: measure the extension's release build, what
 # `make dist` ships; debug: the build `make up` loads).
@@ -26,6 +26,7 @@ export BENCH_OUT="$STACK/bench/results/$STAMP"
 mkdir -p "$BENCH_OUT"
 export BENCH_REPEATS=${BENCH_REPEATS:-3}
 export BENCH_API_SECONDS=${BENCH_API_SECONDS:-2}
+export BENCH_API_CALL_SECONDS=${BENCH_API_CALL_SECONDS:-1}
 LISTEN_N=${BENCH_LISTEN_N:-1,10,50,100}
 PARTS=${BENCH_PARTS:-endpointer,api,listen,floor,turn,speech}
 T_ALL=$(date +%s.%N)

@@ -230,11 +230,26 @@ class Receiver:
         finally:
             writer.close()
 
+    async def _heartbeat(self):
+        """Notes every stall of this process's loop over half a second (event path "#stall"):
+        tells a receiver that could not run from requests that reached it late."""
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.1)
+            now = time.monotonic()
+            if now - last > 0.6:
+                with self._lock:
+                    self._events.append({"path": "#stall", "t": time.time(),
+                                         "stall_s": now - last - 0.1, "body": None})
+            last = now
+
     def _loop(self):
         async def serve():
             server = await asyncio.start_server(self._connection, sock=self._sock, backlog=512)
+            beat = asyncio.ensure_future(self._heartbeat())
             async with server:
                 await server.serve_forever()
+            beat.cancel()
         asyncio.run(serve())
 
     def start(self):

@@ -536,6 +536,9 @@ def listen_run(e, n, rep, audio, hold):
                 if ev.get("accepted") and ev["waited"] is not None] or [None]),
            "late_on_kept_connection": len([ev for ev in late
                                            if (ev.get("nth_on_connection") or 1) > 1]),
+           # The receiver's own loop stalled (its process did not run) for this long at most.
+           "receiver_stall_s_max": max([ev["stall_s"] for ev in r.events
+                                        if ev["path"] == "#stall"] or [0.0]),
            "setup_machine_busy_share": (setup["machine_busy"] / (setup["seconds"] * (os.cpu_count() or 1)))
            if setup and setup["seconds"] > 0 else None,
            "sessions_refused_by_db": too_many, "n": n, "repeat": rep, "queued": len(ids),

@@ -76,7 +76,8 @@ def api_section(api, facts):
         return out + ["Not measured in this run.", ""]
     runs = api["runs"]
     has_durable = any(r["target"] == "floor-durable" for r in runs)
-    out += ["wrk, %d s per run (at 8 and 32 connections after a warm-up at the same "
+    out += ["wrk, %d s per run for the floors and %d s for index.php and aibot.php (at 8 and "
+            "32 connections after a warm-up at the same "
             "concurrency: 1 s of wrk for the floors, 4 requests per connection for index.php and "
             "aibot.php, whose every request queues a call), %d repeats interleaved (every target at every "
             "concurrency, then again). Latencies are per request; p50 and p99 are the medians of the "
@@ -90,7 +91,8 @@ def api_section(api, facts):
             "fsynced and unlinked. Ratios are against the floors at the same concurrency, "
             "measured in the same run. \"Machine CPU\" is all busy CPU of the machine "
             "during the run divided by the requests (Apache, PHP, MariaDB, and for the API also "
-            "Asterisk dialling the queued calls)." % (api["seconds"], api["repeats"]), "",
+            "Asterisk dialling the queued calls)." % (
+                api["seconds"], api.get("call_seconds", api["seconds"]), api["repeats"]), "",
             "| target | conns | req/s (median) | spread | p50 ms | p99 ms | p99 / token floor | "
             "p99 / durable floor | req/s / token floor | machine CPU ms/req | non-200 |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -445,6 +447,13 @@ def listen_section(listen, endp, cores, floor=None):
                          "waited at most %.2f s in its socket%s" % (
                              late, w, ": they left the module late" if w < 1 else
                              ": the receiver read them late"))
+                stalls = [r["receiver_stall_s_max"] for r in own if "receiver_stall_s_max" in r]
+                if stalls and w >= 1:
+                    text += ("; the receiver's event loop %s" % (
+                        "itself stalled for up to %.1f s (its process did not run)" % max(stalls)
+                        if max(stalls) > 1 else
+                        "kept running (no stall over 0.6 s), so the requests waited with the "
+                        "receiver idle: not understood yet"))
             why.append(text)
         if no_step2 > refused_db:
             why.append("%d calls did not reach step 2 (their step-1 webhook never arrived; "
