@@ -61,6 +61,13 @@ fn redirect_policy(allowed: Vec<String>) -> reqwest::redirect::Policy {
     })
 }
 
+/// How long a connection to a receiver is kept for the next webhook. Webhooks that follow each
+/// other (the outbox's deliveries) share one; a conversation's next step comes after the caller
+/// has listened and answered, seconds later, and gets a fresh connection: a receiver may have
+/// closed an idle one by then (Node.js closes them after 5 s), and a request written into a
+/// connection the other side is closing is lost (hyper issue 2136).
+pub const POOL_IDLE: Duration = Duration::from_secs(4);
+
 /// The HTTP client for these time limits and allowed hosts, made once per process (building one
 /// loads the system certificates: milliseconds per request otherwise) and made again after a
 /// fork.
@@ -81,6 +88,7 @@ pub fn client(t: Timeouts, allowed: &[String]) -> Result<reqwest::Client, Webhoo
     let c = reqwest::Client::builder()
         .connect_timeout(t.connect)
         .timeout(t.total)
+        .pool_idle_timeout(POOL_IDLE)
         .redirect(redirect_policy(allowed.to_vec()))
         .user_agent(concat!("apicall/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -211,7 +219,7 @@ pub(crate) mod test_server {
         base
     }
 
-    fn read_request(s: &mut TcpStream) -> Option<String> {
+    pub fn read_request(s: &mut TcpStream) -> Option<String> {
         let mut buf = Vec::new();
         let mut byte = [0u8; 1];
         while !buf.ends_with(b"\r\n\r\n") {
@@ -402,6 +410,45 @@ mod tests {
         assert!(
             took >= Duration::from_millis(900) && took < Duration::from_millis(1600),
             "{took:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_idle_longer_than_pool_idle_is_not_reused() {
+        use std::io::Write;
+        // A keep-alive receiver that counts the connections made to it.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let made = Arc::new(AtomicUsize::new(0));
+        let count = made.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                count.fetch_add(1, Ordering::SeqCst);
+                std::thread::spawn(move || {
+                    while test_server::read_request(&mut s).is_some() {
+                        if s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        post(&url, T, &[]).await.unwrap();
+        post(&url, T, &[]).await.unwrap();
+        assert_eq!(
+            made.load(Ordering::SeqCst),
+            1,
+            "back to back: one connection"
+        );
+        tokio::time::sleep(POOL_IDLE + Duration::from_millis(700)).await;
+        assert_eq!(post(&url, T, &[]).await.unwrap(), (200, b"ok".to_vec()));
+        assert_eq!(
+            made.load(Ordering::SeqCst),
+            2,
+            "after POOL_IDLE: a new connection"
         );
     }
 
