@@ -432,6 +432,7 @@ def listen_run(e, n, rep, audio, hold):
         "UserAnswerSTT": False, "ContactId": "%s-%d" % (tag, i),
         "NextMessageWebhookUrl": r.url + "/next", "CallStatusWebhookUrl": r.url + "/status",
     } for i in range(n)]
+    dog = b.MachineWatchdog()
     with Sampler() as s:
         t_post = time.time()
         answers = post_all(e, bodies)
@@ -452,6 +453,7 @@ def listen_run(e, n, rep, audio, hold):
         wait_for(lambda: len(r.of("/status")) >= len(ids) or (
             time.time() - max([ev["t"] for ev in r.events] or [t_post]) > 8
             and b.active_channels() <= max(0, others)), 60 + hold + n * 0.5, step=0.5)
+    stalls = dog.stop()
     seen = log.calls(ids)
     step1 = {id_of_contact.get(ev["body"].get("ContactId")): ev for ev in r.of("/next")}
     step2 = {id_of_contact.get(ev["body"].get("ContactId")): ev for ev in r.of("/next2")}
@@ -536,6 +538,9 @@ def listen_run(e, n, rep, audio, hold):
                 if ev.get("accepted") and ev["waited"] is not None] or [None]),
            "late_on_kept_connection": len([ev for ev in late
                                            if (ev.get("nth_on_connection") or 1) > 1]),
+           # The whole machine stopped (a nice -20 process that only sleeps did not run).
+           "machine_stalls": stalls,
+           "machine_stall_s_max": max([g for _, g in stalls] or [0.0]),
            # The receiver's own loop stalled (its process did not run) for this long at most.
            "receiver_stall_s_max": max([ev["stall_s"] for ev in r.events
                                         if ev["path"] == "#stall"] or [0.0]),

@@ -371,9 +371,10 @@ def listen_section(listen, endp, cores, floor=None):
                            "no voice-queue drops" % (listened, asked, intact_n, checked))
                     if listened == asked and intact_n == checked and not drops else
                     ("NOT met: %d of %d calls counted as listening, %d of %d "
-                     "answers intact (%d late, not lost), %d voice-queue drops" % (
+                     "answers intact (%d late, not lost), %d voice-queue drops%s" % (
                          listened, asked, intact_n, checked,
-                         sum(r["answers_late_not_lost"] for r in big), drops))), ""]
+                         sum(r["answers_late_not_lost"] for r in big), drops,
+                         machine_stall_note(big)))), ""]
         # MariaDB's connections at the largest N, as measured in this run.
         per = med([r["memory"]["db_connections_per_call"] for r in big
                    if r.get("memory") and r["memory"].get("db_connections_per_call") is not None])
@@ -724,3 +725,22 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+def machine_stall_note(big):
+    """What the watchdog saw in the repeats that missed calls: the whole machine stopping."""
+    missed = [r for r in big if r.get("listened", 0) < r.get("queued", 0)]
+    gaps = [r.get("machine_stall_s_max") or 0 for r in missed]
+    if not missed or "machine_stall_s_max" not in missed[0]:
+        return ""
+    if max(gaps) < 2:
+        return ("; the machine kept running in the repeats that missed calls (a nice -20 "
+                "watchdog never waited over %.1f s)" % max(gaps))
+    return ("; in %d of the %d repeats that missed calls the whole machine stopped, for up to "
+            "%.1f s (a watchdog process at nice -20, which only sleeps 50 ms at a time, did not "
+            "run either: the VM's CPUs were not scheduled), and the step-2 webhooks sent just "
+            "before were read by the receiver after the module's webhook timeout had run out%s" % (
+                sum(1 for g in gaps if g >= 2), len(missed), max(gaps),
+                "; every repeat without such a stop listened fully" if all(
+                    r.get("listened", 0) >= r.get("queued", 0) for r in big
+                    if (r.get("machine_stall_s_max") or 0) < 2) else ""))
