@@ -279,7 +279,8 @@ restore
 trap - EXIT
 printf 'total %s\n' "$(awk -v a="$T_ALL" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')" >> "$BENCH_OUT/durations.txt"
 if [ -z "${BENCH_NO_REPORT:-}" ]; then
-  "$PY" "$HERE/report.py" "$BENCH_OUT" "$REPO/BENCHMARKS.md" && bsay "BENCHMARKS.md rewritten from $BENCH_OUT"
+  "$PY" "$HERE/report.py" "$BENCH_OUT" "$REPO/BENCHMARKS.md" || die "report.py could not write BENCHMARKS.md from $BENCH_OUT (rerun: $PY $HERE/report.py $BENCH_OUT BENCHMARKS.md)"
+  bsay "BENCHMARKS.md rewritten from $BENCH_OUT"
 fi
 bsay "make bench took $(elapsed "$T_ALL"); results in $BENCH_OUT"
 if [ ${#FAILED[@]} -gt 0 ]; then

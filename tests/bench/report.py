@@ -246,6 +246,25 @@ def api_section(api, facts):
     return out
 
 
+def machine_stall_note(big):
+    """What the watchdog saw in the repeats that missed calls: the whole machine stopping."""
+    missed = [r for r in big if r.get("listened", 0) < r.get("queued", 0)]
+    gaps = [r.get("machine_stall_s_max") or 0 for r in missed]
+    if not missed or "machine_stall_s_max" not in missed[0]:
+        return ""
+    calm = [r for r in big if (r.get("machine_stall_s_max") or 0) < 2]
+    if max(gaps) < 2:
+        return ("; the machine kept running in the repeats that missed calls (a nice -20 "
+                "watchdog never waited over %.1f s)" % max(gaps))
+    return ("; in %d of the %d repeats that missed calls the whole machine stopped, for up to "
+            "%.1f s (a watchdog process at nice -20, which only sleeps 50 ms at a time, did not "
+            "run either: the VM's CPUs were not scheduled), and the step-2 webhooks sent just "
+            "before were read by the receiver after the module's webhook timeout had run out%s" % (
+                sum(1 for g in gaps if g >= 2), len(missed), max(gaps),
+                "; every repeat without such a stop listened fully" if calm and all(
+                    r.get("listened", 0) >= r.get("queued", 0) for r in calm) else ""))
+
+
 def listen_section(listen, endp, cores, floor=None):
     out = ["## 2. Listening cost", ""]
     if listen:
@@ -726,21 +745,3 @@ def main():
 if __name__ == "__main__":
     main()
 
-
-def machine_stall_note(big):
-    """What the watchdog saw in the repeats that missed calls: the whole machine stopping."""
-    missed = [r for r in big if r.get("listened", 0) < r.get("queued", 0)]
-    gaps = [r.get("machine_stall_s_max") or 0 for r in missed]
-    if not missed or "machine_stall_s_max" not in missed[0]:
-        return ""
-    if max(gaps) < 2:
-        return ("; the machine kept running in the repeats that missed calls (a nice -20 "
-                "watchdog never waited over %.1f s)" % max(gaps))
-    return ("; in %d of the %d repeats that missed calls the whole machine stopped, for up to "
-            "%.1f s (a watchdog process at nice -20, which only sleeps 50 ms at a time, did not "
-            "run either: the VM's CPUs were not scheduled), and the step-2 webhooks sent just "
-            "before were read by the receiver after the module's webhook timeout had run out%s" % (
-                sum(1 for g in gaps if g >= 2), len(missed), max(gaps),
-                "; every repeat without such a stop listened fully" if all(
-                    r.get("listened", 0) >= r.get("queued", 0) for r in big
-                    if (r.get("machine_stall_s_max") or 0) < 2) else ""))
