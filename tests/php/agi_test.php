@@ -237,6 +237,13 @@ test('[stack][ext] an AGI process leaves the configuration to the next ones: no 
     eq(0, run_real_agi(['FREEPBX_CONF' => $conf, 'AST_SPOOL_DIR' => $spool])[0], 'a bootstrapped run keeps it again');
     eq(0, run_real_agi(['FREEPBX_CONF' => $gone, 'AST_SPOOL_DIR' => $spool])[0], 'and the next one uses it');
 
+    // Open to others: not trusted (it names the folder whose PHP the process loads).
+    chmod($kept, 0640);
+    clearstatcache();
+    eq(1, run_real_agi(['FREEPBX_CONF' => $gone, 'AST_SPOOL_DIR' => $spool])[0], 'a kept file readable by the group is not used');
+    chmod($kept, 0600);
+    eq(0, run_real_agi(['FREEPBX_CONF' => $gone, 'AST_SPOOL_DIR' => $spool])[0], 'closed again, it is used');
+
     // A setting saved anywhere changes the module's kvstore rows: bootstrap again.
     $pdo = stack_pdo();
     cleanup(function () use ($pdo): void {

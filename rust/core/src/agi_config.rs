@@ -12,7 +12,7 @@
 //! (`AST_SPOOL_DIR`), so nothing else has to be known before the configuration is.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,7 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::config::CoreConfig;
-use crate::config_cache::{rows_digest, MAX_AGE};
+use crate::config_cache::{rows_digest, rows_unchanged, MAX_AGE};
 use crate::error::ApiError;
 use crate::runtime;
 
@@ -110,10 +110,16 @@ fn trusted(meta: &std::fs::Metadata) -> Result<(), String> {
 /// FreePBX (and `save` again). Why it was not taken is logged at debug level.
 pub fn load(spool_dir: &Path) -> Option<AgiConfig> {
     let file = path(spool_dir);
-    let stored: Stored = match std::fs::metadata(&file)
+    // One open: the file checked is the file read.
+    let read = |mut f: std::fs::File| -> Result<Vec<u8>, String> {
+        trusted(&f.metadata().map_err(|e| e.to_string())?)?;
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        Ok(bytes)
+    };
+    let stored: Stored = match std::fs::File::open(&file)
         .map_err(|e| e.to_string())
-        .and_then(|m| trusted(&m))
-        .and_then(|()| std::fs::read(&file).map_err(|e| e.to_string()))
+        .and_then(read)
         .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
     {
         Ok(s) => s,
@@ -128,17 +134,7 @@ pub fn load(spool_dir: &Path) -> Option<AgiConfig> {
         return None;
     }
     let db = CoreConfig::from_map(&stored.config.values).ok()?.db;
-    match runtime::block_on(rows_digest(&db)) {
-        Ok(now) if now == stored.rows => Some(stored.config),
-        Ok(_) => {
-            tracing::debug!("module settings changed since the AGI configuration was kept");
-            None
-        }
-        Err(e) => {
-            tracing::debug!(error = %e, "kvstore not readable: bootstrapping");
-            None
-        }
-    }
+    rows_unchanged(&db, &stored.rows).then_some(stored.config)
 }
 
 #[cfg(test)]
@@ -177,16 +173,14 @@ mod tests {
 
     #[test]
     fn a_missing_or_unreadable_file_is_not_taken() {
+        use std::os::unix::fs::PermissionsExt;
         let dir = std::env::temp_dir().join(format!("apicall-agi-config-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("apicall")).unwrap();
         assert_eq!(load(&dir), None);
         std::fs::write(path(&dir), b"{not json").unwrap();
+        std::fs::set_permissions(path(&dir), std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(load(&dir), None);
-        // Too old: refused before any database is asked (the values name none).
-        let old = serde_json::json!({"written": now_s() - MAX_AGE.as_secs() - 1, "rows": "x",
-            "values": {}, "module_dir": "/m", "log_file": "/l"});
-        std::fs::write(path(&dir), old.to_string()).unwrap();
-        assert_eq!(load(&dir), None);
+        // Age, kvstore changes and modes with a real database: tests/php/agi_test.php.
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -83,21 +83,29 @@ pub fn current() -> Option<HashMap<String, String>> {
         }
         (k.db.clone(), k.rows.clone())
     };
-    match runtime::block_on(rows_digest(&db)) {
-        Ok(now) if now == rows => {}
-        Ok(_) => {
-            tracing::debug!("module settings changed: configuration rebuilt");
-            forget();
-            return None;
-        }
-        Err(e) => {
-            // The bootstrap that follows reports the database's state to the client.
-            tracing::debug!(error = %e, "kvstore not readable: configuration rebuilt");
-            return None;
-        }
+    if !rows_unchanged(&db, &rows) {
+        forget();
+        return None;
     }
     let kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
     kept.as_ref().map(|k| k.values.clone())
+}
+
+/// Whether the module's kvstore rows still read as `rows` (a [`rows_digest`]), so a
+/// configuration built from them may be used again; a failed read counts as a change (the
+/// bootstrap that follows reports the database's state). Why not is logged at debug level.
+pub fn rows_unchanged(db: &DbConfig, rows: &str) -> bool {
+    match runtime::block_on(rows_digest(db)) {
+        Ok(now) if now == rows => true,
+        Ok(_) => {
+            tracing::debug!("module settings changed: configuration rebuilt");
+            false
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "kvstore not readable: configuration rebuilt");
+            false
+        }
+    }
 }
 
 /// Drops the kept configuration.
