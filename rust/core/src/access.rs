@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mysql_async::prelude::*;
 use mysql_async::Conn;
@@ -154,27 +154,41 @@ impl SpoolLock {
             ApiError::internal("spool_error", format!("cannot lock {}: {e}", dir.display()))
         };
         let file = std::fs::File::open(dir).map_err(spool_err)?;
-        let start = Instant::now();
-        // flock has no timeout: try without blocking, and sleep a little longer each time
-        // (holders keep it well under a millisecond).
-        let mut pause = Duration::from_micros(50);
-        loop {
-            // SAFETY: flock on a descriptor this function owns for the call's duration.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-                return Ok(SpoolLock { _dir: file });
-            }
-            let e = std::io::Error::last_os_error();
-            if e.kind() != std::io::ErrorKind::WouldBlock && e.raw_os_error() != Some(libc::EINTR) {
-                return Err(spool_err(e));
-            }
-            if start.elapsed() + pause > wait {
-                return Err(
-                    ApiError::new(503, "busy", "the call queue is busy; try again")
-                        .with_retry_after(1),
-                );
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(1));
+        match flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
+            Ok(()) => return Ok(SpoolLock { _dir: file }),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(spool_err(e)),
+        }
+        // Taken: wait for it in the kernel's queue, which wakes waiters as it is let go (a
+        // waiter that polled could lose to newcomers again and again). flock has no timeout, so
+        // a helper thread waits, on a duplicate descriptor: the lock belongs to the open file
+        // both share. When the helper gets it after this request gave up, it drops the last
+        // descriptor, which lets the lock go at once.
+        let waiter = file.try_clone().map_err(spool_err)?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(flock(&waiter, libc::LOCK_EX));
+        });
+        match rx.recv_timeout(wait) {
+            Ok(Ok(())) => Ok(SpoolLock { _dir: file }),
+            Ok(Err(e)) => Err(spool_err(e)),
+            Err(_) => Err(
+                ApiError::new(503, "busy", "the call queue is busy; try again").with_retry_after(1),
+            ),
+        }
+    }
+}
+
+/// `flock(2)` on `file`, retried when a signal interrupts it.
+fn flock(file: &std::fs::File, op: libc::c_int) -> std::io::Result<()> {
+    loop {
+        // SAFETY: flock on a descriptor `file` keeps open for the call's duration.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
         }
     }
 }
@@ -271,6 +285,7 @@ pub fn idempotent(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     fn folder(name: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("apicall-{name}-{}", std::process::id()));
@@ -290,7 +305,12 @@ mod tests {
         assert_eq!((err.status, err.code), (503, "busy"));
         assert!(start.elapsed() >= Duration::from_millis(150), "it waited");
         drop(held);
-        // Given back when dropped: the next one gets it at once.
+        // The waiter that gave up gets it from the kernel now and must let it go again at once,
+        // so the next request is not locked out.
+        let start = Instant::now();
+        let next = SpoolLock::acquire(&dir, Duration::from_secs(2)).unwrap();
+        assert!(start.elapsed() < Duration::from_millis(500));
+        drop(next);
         SpoolLock::acquire(&dir, Duration::ZERO).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
