@@ -21,6 +21,8 @@ pub mod outbox;
 pub mod runtime;
 pub mod schema;
 pub mod speech;
+#[cfg(test)]
+mod stack_test;
 pub mod stt;
 pub mod token;
 pub mod tts;

@@ -439,36 +439,9 @@ mod tests {
         ));
     }
 
-    /// The local stack's MariaDB (`make up`), from `.stack/env`; None when the stack is not up.
-    fn stack_config() -> Option<CoreConfig> {
-        let env = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.stack/env");
-        let text = std::fs::read_to_string(env).ok()?;
-        let vars: HashMap<&str, &str> = text.lines().filter_map(|l| l.split_once('=')).collect();
-        let mut map: HashMap<String, String> = [
-            ("db_host", "DB_HOST"),
-            ("db_port", "DB_PORT"),
-            ("db_user", "DB_USER"),
-            ("db_pass", "DB_PASS"),
-            ("db_name", "DB_NAME"),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| Some((k.to_string(), vars.get(v)?.to_string())))
-        .collect();
-        map.insert("spool_dir".into(), "/nonexistent".into());
-        map.insert("tts_cache_dir".into(), "/nonexistent".into());
-        CoreConfig::from_map(&map).ok()
-    }
-
     #[test]
     fn a_claim_never_stands_without_its_stored_event() {
-        let Some(cfg) = stack_config() else {
-            // `make test` runs the workspace's tests with the stack up and says so: there a
-            // missing stack is a failure, not a pass.
-            assert!(
-                std::env::var_os("APICALL_STACK_TESTS").is_none(),
-                "APICALL_STACK_TESTS is set but .stack/env is missing or unreadable"
-            );
-            eprintln!("no .stack/env: the local stack is not up, nothing to test against");
+        let Some(cfg) = crate::stack_test::config() else {
             return;
         };
         let pool = runtime::pool(&cfg.db);
