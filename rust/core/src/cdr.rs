@@ -92,9 +92,18 @@ pub fn rows(
     Ok(rows.into_iter().map(row_to_json).collect())
 }
 
-/// The rows of the call's own channel (`;1` of the Local pair) marked `userfield`, oldest first,
-/// among the rows whose `uniqueid` is at least `floor` (see [`uniqueid_floor`]; "" for all).
-pub fn by_userfield(
+/// The rows marked `userfield` made in the same second as the newest of them, oldest first,
+/// among the rows whose `uniqueid` is at least `floor` (see [`uniqueid_floor`]; "" for all):
+/// for a failed call, the rows of its last attempt (the call's own channel, `;1` of the Local
+/// pair).
+///
+/// FreePBX does not index `userfield`, so the newest marked row is found by reading the indexed
+/// `uniqueid` backwards from the newest row, which stops at the first match. Read forwards from
+/// `floor`, every row since the call was queued was looked at, and at a few hundred calls a
+/// second MariaDB chose to scan the whole table instead (0.5 s per failed call at 470k rows in
+/// `make bench`). Ids of one second do not sort by their sequence number as text (".99" comes
+/// after ".123"), so all that second's rows are then read and ordered by time.
+pub fn newest_by_userfield(
     cfg: &CoreConfig,
     userfield: &str,
     floor: &str,
@@ -102,10 +111,25 @@ pub fn by_userfield(
     let pool = runtime::pool(&cdr_db(cfg));
     let rows: Vec<Row> = runtime::block_on(async {
         let mut conn = runtime::conn(&pool).await?;
+        let newest: Option<String> = conn
+            .exec_first(
+                "SELECT `uniqueid` FROM `cdr` WHERE `uniqueid` >= ? AND `userfield` = ? \
+                 ORDER BY `uniqueid` DESC LIMIT 1",
+                (floor, userfield),
+            )
+            .await?;
+        let Some(newest) = newest else {
+            return Ok(Vec::new());
+        };
+        // That second's ids: from "<seconds>." up to, not including, "<seconds + 1>.".
+        let (since, until) = match split_uniqueid(&newest) {
+            Some((prefix, secs)) => (format!("{prefix}{secs}."), format!("{prefix}{}.", secs + 1)),
+            None => (newest.clone(), format!("{newest}~")),
+        };
         conn.exec(
-            "SELECT * FROM `cdr` WHERE `uniqueid` >= ? AND `userfield` = ? \
+            "SELECT * FROM `cdr` WHERE `uniqueid` >= ? AND `uniqueid` < ? AND `userfield` = ? \
              ORDER BY calldate, sequence",
-            (floor, userfield),
+            (since, until, userfield),
         )
         .await
     })
@@ -187,5 +211,49 @@ mod tests {
         let named = uniqueid_floor("pbx-", 1795299939);
         assert!("pbx-1795299940.3" >= named.as_str());
         assert!("pbx-1795299000.3" < named.as_str());
+    }
+
+    /// The rows of a failed call's last attempt, on the stack's real CDR table: the newest
+    /// marked second wins even where its ids do not sort as text (".99" after ".123"); a marked
+    /// row below the floor (with the newest calldate) and another call's newer row are not taken.
+    #[test]
+    fn newest_by_userfield_finds_the_last_attempt() {
+        use mysql_async::prelude::Queryable;
+        let Some(cfg) = crate::stack_test::config() else {
+            return;
+        };
+        let t = crate::answer_url::now();
+        let mark = format!("apicall:test-{}-{t}", std::process::id());
+        let other = format!("{mark}-other");
+        let rows: [(String, &str, i64, &str); 5] = [
+            (format!("{}.5", t - 8), "2026-01-01 00:00:01", 1, &mark),
+            (format!("{}.99", t - 4), "2026-01-01 00:00:05", 2, &mark),
+            (format!("{}.123", t - 4), "2026-01-01 00:00:05", 3, &mark),
+            (format!("{}.1", t - 100), "2099-01-01 00:00:00", 4, &mark),
+            (format!("{}.7", t - 1), "2026-01-01 00:00:09", 5, &other),
+        ];
+        let pool = runtime::pool(&cdr_db(&cfg));
+        let write = |sql: String| {
+            runtime::block_on(async {
+                let mut c = runtime::conn(&pool).await.unwrap();
+                c.query_drop(sql).await.unwrap();
+            })
+        };
+        for (id, calldate, seq, field) in &rows {
+            write(format!(
+                "INSERT INTO cdr (calldate, uniqueid, userfield, sequence, channel) \
+                 VALUES ('{calldate}', '{id}', '{field}', {seq}, 'test')"
+            ));
+        }
+        let found = newest_by_userfield(&cfg, &mark, &format!("{}.", t - 10));
+        write(format!(
+            "DELETE FROM cdr WHERE userfield IN ('{mark}', '{other}')"
+        ));
+        let ids: Vec<String> = found
+            .unwrap()
+            .iter()
+            .map(|r| r["uniqueid"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids, [format!("{}.99", t - 4), format!("{}.123", t - 4)]);
     }
 }

@@ -138,7 +138,7 @@ fn last_attempt_cdr(
 ) -> Option<serde_json::Map<String, serde_json::Value>> {
     let userfield = format!("apicall:{id}");
     for _ in 0..20 {
-        if let Ok(rows) = crate::cdr::by_userfield(cfg, &userfield, floor) {
+        if let Ok(rows) = crate::cdr::newest_by_userfield(cfg, &userfield, floor) {
             if let Some(last) = rows.into_iter().last() {
                 return Some(last);
             }
