@@ -12,7 +12,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use mysql_async::prelude::*;
-use mysql_async::Conn;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -84,9 +83,10 @@ pub fn check(cfg: &CoreConfig, token: Option<&str>, remote: Option<&str>) -> Res
     }
 }
 
-/// API-started calls now queued (call files in the spool), ringing or in conversation, counted
-/// on `conn`.
-async fn active_calls(cfg: &CoreConfig, conn: &mut Conn) -> Result<u64, ApiError> {
+/// API-started calls now queued (call files in the spool), ringing or in conversation. The
+/// database part is a guarded kvstore-style read (time limit, one retry on a dead pooled
+/// connection): it runs under the capacity lock, which a read that never answered would hold.
+fn active_calls(cfg: &CoreConfig) -> Result<u64, ApiError> {
     let queued = std::fs::read_dir(cfg.spool_dir.join("outgoing"))
         .map(|d| {
             d.flatten()
@@ -94,14 +94,12 @@ async fn active_calls(cfg: &CoreConfig, conn: &mut Conn) -> Result<u64, ApiError
                 .count() as u64
         })
         .unwrap_or(0);
-    let talking: u64 = conn
-        .query_first::<u64, _>(
-            "SELECT COUNT(*) FROM apicall_calls WHERE status = 'answered' AND answered_at > NOW() - INTERVAL 2 HOUR",
-        )
-        .await
-        .map_err(db_err)?
-        .unwrap_or(0);
-    Ok(queued + talking)
+    let talking: Option<u64> = runtime::block_on(kvstore::read_first(
+        &cfg.db,
+        "SELECT COUNT(*) FROM apicall_calls WHERE status = 'answered' AND answered_at > NOW() - INTERVAL 2 HOUR",
+        (),
+    ))?;
+    Ok(queued + talking.unwrap_or(0))
 }
 
 /// How long a request waits for another one's count-and-queue before answering 503.
@@ -117,11 +115,7 @@ pub fn with_capacity<T>(
     queue: impl FnOnce() -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
     let _held = SpoolLock::acquire(&cfg.spool_dir.join("outgoing"), CAPACITY_LOCK_WAIT)?;
-    let pool = runtime::pool(&cfg.db);
-    let active = runtime::block_on(async {
-        let mut conn = runtime::conn(&pool).await.map_err(db_err)?;
-        active_calls(cfg, &mut conn).await
-    })?;
+    let active = active_calls(cfg)?;
     if active >= u64::from(cfg.max_concurrent_calls) {
         return Err(ApiError::new(
             429,
@@ -150,9 +144,7 @@ struct SpoolLock {
 impl SpoolLock {
     /// Waits up to `wait` for the lock; then 503 (the caller may retry: nothing was queued).
     fn acquire(dir: &Path, wait: Duration) -> Result<SpoolLock, ApiError> {
-        let spool_err = |e: std::io::Error| {
-            ApiError::internal("spool_error", format!("cannot lock {}: {e}", dir.display()))
-        };
+        let spool_err = |e| crate::callfile::spool_err("lock", dir, e);
         let file = std::fs::File::open(dir).map_err(spool_err)?;
         match flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
             Ok(()) => return Ok(SpoolLock { _dir: file }),

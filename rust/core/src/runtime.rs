@@ -232,13 +232,14 @@ mod tests {
         let Some(cfg) = crate::stack_test::config() else {
             return;
         };
-        // A pool of its own (the CDR database's name), so that no other test's use of the
-        // stack's pool hands out a connection in between.
-        let db = DbConfig {
-            name: "asteriskcdrdb".into(),
-            ..cfg.db
-        };
-        let p = pool(&db);
+        // A runtime and a pool of its own, as a PHP process has them: on the process's shared
+        // runtime another test's thread may be driving it, and the pool's task then runs on
+        // that thread's schedule, not this one's.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let p = Pool::new(opts(&cfg.db));
         async fn id(p: &Pool) -> u64 {
             use mysql_async::prelude::Queryable;
             let mut c = conn(p).await.expect("a connection to the stack's MariaDB");
@@ -247,9 +248,9 @@ mod tests {
                 .unwrap()
                 .unwrap()
         }
-        let first = block_on(id(&p));
-        let second = block_on(id(&p));
-        let (third, fourth) = block_on(async { (id(&p).await, id(&p).await) });
+        let first = rt.block_on(id(&p));
+        let second = rt.block_on(id(&p));
+        let (third, fourth) = rt.block_on(async { (id(&p).await, id(&p).await) });
         assert_eq!([second, third, fourth], [first; 3]);
     }
 }

@@ -179,7 +179,8 @@ impl CallFile {
     }
 }
 
-fn spool_err(what: &str, p: &Path, e: std::io::Error) -> ApiError {
+/// The `spool_error` of a failed file operation on the spool: what was done, where, why.
+pub fn spool_err(what: &str, p: &Path, e: std::io::Error) -> ApiError {
     ApiError::internal("spool_error", format!("cannot {what} {}: {e}", p.display()))
 }
 
