@@ -11,8 +11,8 @@ use mysql_async::{Row, Value as SqlValue};
 use serde_json::{Map, Value};
 
 use crate::config::{CoreConfig, DbConfig};
-use crate::error::{chain, ApiError};
-use crate::runtime;
+use crate::error::ApiError;
+use crate::{kvstore, runtime};
 
 /// Asterisk unique ids look like `1700000000.42`.
 pub fn is_uniqueid(s: &str) -> bool {
@@ -80,15 +80,13 @@ pub fn rows(
     let floor = split_uniqueid(value)
         .map(|(prefix, secs)| uniqueid_floor(prefix, secs))
         .unwrap_or_default();
-    let pool = runtime::pool(&cdr_db(cfg));
     let sql = format!(
         "SELECT * FROM `cdr` WHERE `uniqueid` >= ? AND `{column}` = ? ORDER BY calldate, sequence"
     );
-    let rows: Vec<Row> = runtime::block_on(async {
-        let mut conn = runtime::conn(&pool).await?;
-        conn.exec(sql, (floor, value)).await
-    })
-    .map_err(|e: mysql_async::Error| ApiError::database_unavailable(chain(&e)))?;
+    let rows: Vec<Row> = runtime::block_on(kvstore::guarded_read(&cdr_db(cfg), |mut conn| {
+        let (sql, floor) = (sql.clone(), floor.clone());
+        async move { conn.exec(sql, (floor, value)).await }
+    }))?;
     Ok(rows.into_iter().map(row_to_json).collect())
 }
 
@@ -108,32 +106,32 @@ pub fn newest_by_userfield(
     userfield: &str,
     floor: &str,
 ) -> Result<Vec<Map<String, Value>>, ApiError> {
-    let pool = runtime::pool(&cdr_db(cfg));
-    let rows: Vec<Row> = runtime::block_on(async {
-        let mut conn = runtime::conn(&pool).await?;
-        let newest: Option<String> = conn
-            .exec_first(
-                "SELECT `uniqueid` FROM `cdr` WHERE `uniqueid` >= ? AND `userfield` = ? \
+    let rows: Vec<Row> =
+        runtime::block_on(kvstore::guarded_read(&cdr_db(cfg), |mut conn| async move {
+            let newest: Option<String> = conn
+                .exec_first(
+                    "SELECT `uniqueid` FROM `cdr` WHERE `uniqueid` >= ? AND `userfield` = ? \
                  ORDER BY `uniqueid` DESC LIMIT 1",
-                (floor, userfield),
-            )
-            .await?;
-        let Some(newest) = newest else {
-            return Ok(Vec::new());
-        };
-        // That second's ids: from "<seconds>." up to, not including, "<seconds + 1>.".
-        let (since, until) = match split_uniqueid(&newest) {
-            Some((prefix, secs)) => (format!("{prefix}{secs}."), format!("{prefix}{}.", secs + 1)),
-            None => (newest.clone(), format!("{newest}~")),
-        };
-        conn.exec(
-            "SELECT * FROM `cdr` WHERE `uniqueid` >= ? AND `uniqueid` < ? AND `userfield` = ? \
+                    (floor, userfield),
+                )
+                .await?;
+            let Some(newest) = newest else {
+                return Ok(Vec::new());
+            };
+            // That second's ids: from "<seconds>." up to, not including, "<seconds + 1>.".
+            let (since, until) = match split_uniqueid(&newest) {
+                Some((prefix, secs)) => {
+                    (format!("{prefix}{secs}."), format!("{prefix}{}.", secs + 1))
+                }
+                None => (newest.clone(), format!("{newest}~")),
+            };
+            conn.exec(
+                "SELECT * FROM `cdr` WHERE `uniqueid` >= ? AND `uniqueid` < ? AND `userfield` = ? \
              ORDER BY calldate, sequence",
-            (since, until, userfield),
-        )
-        .await
-    })
-    .map_err(|e: mysql_async::Error| ApiError::database_unavailable(chain(&e)))?;
+                (since, until, userfield),
+            )
+            .await
+        }))?;
     Ok(rows.into_iter().map(row_to_json).collect())
 }
 
@@ -164,6 +162,7 @@ fn row_to_json(row: Row) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn uniqueids() {
@@ -211,6 +210,56 @@ mod tests {
         let named = uniqueid_floor("pbx-", 1795299939);
         assert!("pbx-1795299940.3" >= named.as_str());
         assert!("pbx-1795299000.3" < named.as_str());
+    }
+
+    /// A database that takes the connection and then never answers (a hung MariaDB, a
+    /// firewall dropping packets) ends both CDR reads with 503 after `DB_TIMEOUT`: cdr.php
+    /// answers, and a failed call's status process goes on to its next try.
+    #[test]
+    fn a_database_that_never_answers_ends_in_503() {
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let held = std::thread::spawn(move || {
+            // Hold every connection open without a byte of the MariaDB handshake.
+            let mut open = Vec::new();
+            for c in silent.incoming().take(4) {
+                open.push(c);
+            }
+            std::thread::sleep(Duration::from_secs(15));
+        });
+        let values: std::collections::HashMap<String, String> = [
+            ("db_host", "127.0.0.1".to_string()),
+            ("db_port", port.to_string()),
+            ("db_user", "u".into()),
+            ("db_pass", "p".into()),
+            ("spool_dir", "/nonexistent".into()),
+            ("tts_cache_dir", "/nonexistent".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let cfg = CoreConfig::from_map(&values).unwrap();
+        // Each read runs on a thread of its own, so that a read that hangs fails the test
+        // instead of holding it.
+        type Read = fn(&CoreConfig) -> Result<Vec<Map<String, Value>>, ApiError>;
+        let times_out = |read: Read| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let cfg = cfg.clone();
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                let _ = tx.send((read(&cfg), started.elapsed()));
+            });
+            let (result, took) = rx
+                .recv_timeout(kvstore::DB_TIMEOUT * 2)
+                .expect("the read did not end within twice DB_TIMEOUT");
+            let e = result.unwrap_err();
+            assert_eq!(e.status, 503, "{e:?}");
+            assert!(e.message.contains("no answer within"), "{e:?}");
+            assert!(took >= kvstore::DB_TIMEOUT, "{took:?}");
+        };
+        times_out(|cfg| rows(cfg, Some("1795299939.39"), None));
+        times_out(|cfg| newest_by_userfield(cfg, "apicall:x", "1795299879."));
+        drop(held);
     }
 
     /// The rows of a failed call's last attempt, on the stack's real CDR table: the newest

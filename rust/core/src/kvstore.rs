@@ -20,8 +20,10 @@ pub const DB_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A read on the pooled connection, within `DB_TIMEOUT`; any failure is the database's (503).
 /// A pooled connection may have died with a database restart: that error is the connection's,
-/// not the database's, so one fresh try follows before giving up.
-async fn read<R, F, Fut>(db: &DbConfig, op: F) -> Result<R, ApiError>
+/// not the database's, so one fresh try follows before giving up. The module's other reads of
+/// FreePBX's databases (the CDR) go through it too, so that a database that accepts but never
+/// answers cannot hold a request or an AGI process.
+pub async fn guarded_read<R, F, Fut>(db: &DbConfig, op: F) -> Result<R, ApiError>
 where
     F: Fn(mysql_async::Conn) -> Fut,
     Fut: std::future::Future<Output = Result<R, mysql_async::Error>>,
@@ -54,26 +56,26 @@ where
     }
 }
 
-/// The first row of a statement with parameters (see `read` for time limit and retry).
+/// The first row of a statement with parameters (see `guarded_read` for time limit and retry).
 pub async fn read_first<T, P>(db: &DbConfig, sql: &str, params: P) -> Result<Option<T>, ApiError>
 where
     T: FromRow + Send + 'static,
     P: Into<mysql_async::Params> + Clone + Send,
 {
-    read(db, |mut conn| {
+    guarded_read(db, |mut conn| {
         let params = params.clone();
         async move { conn.exec_first::<T, _, _>(sql, params).await }
     })
     .await
 }
 
-/// Every row of a query without parameters, sent as text: no statement to prepare (see `read`
-/// for time limit and retry).
+/// Every row of a query without parameters, sent as text: no statement to prepare (see
+/// `guarded_read` for time limit and retry).
 pub async fn read_all<T>(db: &DbConfig, sql: &str) -> Result<Vec<T>, ApiError>
 where
     T: FromRow + Send + 'static,
 {
-    read(db, |mut conn| async move { conn.query::<T, _>(sql).await }).await
+    guarded_read(db, |mut conn| async move { conn.query::<T, _>(sql).await }).await
 }
 
 /// 503 when no token is stored, 401 unless `given` is it (constant time).
