@@ -83,17 +83,24 @@ pub fn check(cfg: &CoreConfig, token: Option<&str>, remote: Option<&str>) -> Res
     }
 }
 
-/// API-started calls now queued (call files in the spool), ringing or in conversation. The
-/// database part is a guarded kvstore-style read (time limit, one retry on a dead pooled
-/// connection): it runs under the capacity lock, which a read that never answered would hold.
-fn active_calls(cfg: &CoreConfig) -> Result<u64, ApiError> {
+/// API-started calls now queued (call files in the spool), ringing or in conversation, counted
+/// up to `limit`: at the limit the answer is the same whatever lies beyond, so the spool is read
+/// no further (a backlog of thousands of files, with the limit raised, is read under the lock by
+/// every request) and the database is not asked. The database part is a guarded kvstore-style
+/// read (time limit, one retry on a dead pooled connection): it runs under the capacity lock,
+/// which a read that never answered would hold.
+fn active_calls(cfg: &CoreConfig, limit: u64) -> Result<u64, ApiError> {
     let queued = std::fs::read_dir(cfg.spool_dir.join("outgoing"))
         .map(|d| {
             d.flatten()
                 .filter(|e| e.file_name().to_string_lossy().starts_with("apicall-"))
+                .take(limit as usize)
                 .count() as u64
         })
         .unwrap_or(0);
+    if queued >= limit {
+        return Ok(queued);
+    }
     let talking: Option<u64> = runtime::block_on(kvstore::read_first(
         &cfg.db,
         "SELECT COUNT(*) FROM apicall_calls WHERE status = 'answered' AND answered_at > NOW() - INTERVAL 2 HOUR",
@@ -115,7 +122,7 @@ pub fn with_capacity<T>(
     queue: impl FnOnce() -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
     let _held = SpoolLock::acquire(&cfg.spool_dir.join("outgoing"), CAPACITY_LOCK_WAIT)?;
-    let active = active_calls(cfg)?;
+    let active = active_calls(cfg, u64::from(cfg.max_concurrent_calls))?;
     if active >= u64::from(cfg.max_concurrent_calls) {
         return Err(ApiError::new(
             429,
@@ -284,6 +291,55 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    /// At the limit the spool alone answers: 429 without asking the database (here one that
+    /// refuses every connection); below it the database is asked for the calls in conversation.
+    #[test]
+    fn a_full_spool_refuses_without_asking_the_database() {
+        let spool = folder("capacity-full");
+        let outgoing = spool.join("outgoing");
+        std::fs::create_dir_all(&outgoing).unwrap();
+        for name in [
+            "apicall-a.call",
+            "apicall-b.call",
+            "apicall-c.call",
+            "other.call",
+        ] {
+            std::fs::write(outgoing.join(name), "Channel: Local/1@x\n").unwrap();
+        }
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let config = |max: u32| {
+            let values: std::collections::HashMap<String, String> = [
+                ("db_host", "127.0.0.1".to_string()),
+                ("db_port", port.to_string()),
+                ("db_user", "u".into()),
+                ("db_pass", "p".into()),
+                ("spool_dir", spool.to_string_lossy().into_owned()),
+                ("tts_cache_dir", "/nonexistent".into()),
+                ("max_concurrent_calls", max.to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            CoreConfig::from_map(&values).unwrap()
+        };
+        let queued = |max| with_capacity(&config(max), || Ok(())).unwrap_err();
+        let full = queued(3);
+        assert_eq!(
+            (full.status, full.code),
+            (429, "too_many_calls"),
+            "{full:?}"
+        );
+        assert!(
+            full.message.starts_with("3 API calls are active"),
+            "{full:?}"
+        );
+        let asked = queued(4);
+        assert_eq!(asked.status, 503, "{asked:?}");
+        std::fs::remove_dir_all(&spool).unwrap();
     }
 
     #[test]
