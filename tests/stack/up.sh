@@ -199,6 +199,11 @@ ap_want() {
 render "$TPL/apache/httpd.conf" "$AP_CONF" || true
 apache2 -t -f "$AP_CONF" >/dev/null 2>"$STACK/log/apache-configtest.log" \
   || { cat "$STACK/log/apache-configtest.log" >&2; die "apache config test failed"; }
+# PHP's error_log (php-stack.ini) is written by the workers, which run as $AST_USER: a file
+# they cannot open sends every log line through a failed open() to Apache's error.log.
+install -d "$STACK/apache/logs"
+touch "$STACK/apache/logs/php_errors.log"
+chown "$AST_USER:$AST_USER" "$STACK/apache/logs/php_errors.log"
 ap_http_ok() { curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$WEB_PORT/" ; }
 ap_start() {
   rm -f "$AP_PID"
