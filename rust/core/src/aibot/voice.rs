@@ -89,10 +89,11 @@ struct Gathered {
     dropped: usize,
 }
 
-/// Endpoints one answer on the EAGI stream. What queued while the script was busy (the prompt
-/// playing, the webhook being asked) is drained first: it is not an answer to this question.
+/// Endpoints one answer on the EAGI stream. What arrived while the script was busy (the prompt
+/// playing, the webhook being asked) was thrown away: it is not an answer to this question.
 fn gather(audio: &EagiAudio, step: &Step) -> Result<Gathered, StepError> {
-    let dropped = audio.drain();
+    let mut listening = audio.listen();
+    let dropped = listening.dropped();
     let ep_cfg = EndpointConfig {
         end_silence: Duration::from_secs_f64(step.end_silence),
         timeout: Duration::from_secs(u64::from(step.timeout)),
@@ -121,7 +122,7 @@ fn gather(audio: &EagiAudio, step: &Step) -> Result<Gathered, StepError> {
                 }
             }
         };
-        match audio.recv_timeout(Duration::from_millis(100)) {
+        match listening.next(Duration::from_millis(100)) {
             Ok(chunk) => {
                 last_audio = Instant::now();
                 feed(&mut ep, &chunk, &mut speaking_since);
@@ -239,7 +240,7 @@ mod tests {
     #[test]
     fn audio_queued_before_listening_is_not_in_the_answer() {
         let (mut phone, script_end) = UnixStream::pair().unwrap();
-        let audio = EagiAudio::from_reader(script_end);
+        let audio = EagiAudio::from_fd(script_end.into());
         // The caller talks loudly while the prompt plays: a full sentence's worth of audio,
         // with its own pause, sits in the queue when listening begins.
         let early = [
