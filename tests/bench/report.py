@@ -286,7 +286,8 @@ def listen_section(listen, endp, cores, floor=None):
                 "elsewhere); its CPU is not in the figures." % b.RECEIVER_NICE, "",
                 "CPU time comes from /proc/<pid>/task/*/schedstat (ns) of Asterisk's threads and "
                 "of every process below it (the EAGI PHP processes, in which the Rust core runs: "
-                "its listening loop on the main thread and the `eagi-audio` reader thread), "
+                "the main thread, which reads the caller's audio itself while it listens, and the "
+                "`eagi-audio` thread, which reads and drops the audio while nobody listens), "
                 "sampled every 0.25 s. Per call-minute = CPU seconds in the window / (calls "
                 "listening x window minutes); medians over the repeats; spread = (max - min) / "
                 "median. \"Machine\" is all busy CPU of the machine in the window per call-minute "
