@@ -85,10 +85,11 @@ pub fn check(cfg: &CoreConfig, token: Option<&str>, remote: Option<&str>) -> Res
 
 /// API-started calls now queued (call files in the spool), ringing or in conversation, counted
 /// up to `limit`: at the limit the answer is the same whatever lies beyond, so the spool is read
-/// no further (a backlog of thousands of files, with the limit raised, is read under the lock by
-/// every request) and the database is not asked. The database part is a guarded kvstore-style
-/// read (time limit, one retry on a dead pooled connection): it runs under the capacity lock,
-/// which a read that never answered would hold.
+/// no further and the database is not asked (a backlog beyond the limit, say after the limit was
+/// lowered or while Asterisk is stopped, was read to its end by every refused request, under the
+/// lock). The database part is a guarded kvstore-style read (time limit, one retry on a dead
+/// pooled connection): it runs under the capacity lock, which a read that never answered would
+/// hold.
 fn active_calls(cfg: &CoreConfig, limit: u64) -> Result<u64, ApiError> {
     let queued = std::fs::read_dir(cfg.spool_dir.join("outgoing"))
         .map(|d| {
