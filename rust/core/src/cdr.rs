@@ -111,7 +111,7 @@ pub fn newest_by_userfield(
             let newest: Option<String> = conn
                 .exec_first(
                     "SELECT `uniqueid` FROM `cdr` WHERE `uniqueid` >= ? AND `userfield` = ? \
-                 ORDER BY `uniqueid` DESC LIMIT 1",
+                     ORDER BY `uniqueid` DESC LIMIT 1",
                     (floor, userfield),
                 )
                 .await?;
@@ -127,7 +127,7 @@ pub fn newest_by_userfield(
             };
             conn.exec(
                 "SELECT * FROM `cdr` WHERE `uniqueid` >= ? AND `uniqueid` < ? AND `userfield` = ? \
-             ORDER BY calldate, sequence",
+                 ORDER BY calldate, sequence",
                 (since, until, userfield),
             )
             .await
