@@ -315,20 +315,33 @@ def listen_section(listen, endp, cores, floor=None):
         out += ["", "\"Cores at this load\" = total x calls listening / 60: the share of the "
                 "machine's %s cores that the listening calls keep busy." % cores, ""]
         fl = [r for r in (floor or {}).get("runs", []) if r.get("cpu_s_per_call_minute")]
+        # The module's side of the comparison: repeats in which every call listened and the
+        # machine did not stop (a stop leaves few calls listening over the same CPU, which
+        # says nothing about listening); at the floor's count, else at the largest such count.
+        calm = [r for r in runs if r.get("cpu_s_per_call_minute") and r["listened"] == r["n"]
+                and (r.get("machine_stall_s_max") or 0) < 2]
         for fn in sorted({r["n"] for r in fl}):
             frs = [r for r in fl if r["n"] == fn]
             fa = med([r["cpu_s_per_call_minute"]["asterisk"] for r in frs])
-            mine = [r for r in runs if r["n"] == fn and r.get("cpu_s_per_call_minute")]
+            basis = fn if any(r["n"] == fn for r in calm) else max(
+                [r["n"] for r in calm], default=fn)
+            mine = [r for r in calm if r["n"] == basis]
             tot = med([r["cpu_s_per_call_minute"]["total"] for r in mine])
             ast = med([r["cpu_s_per_call_minute"]["asterisk"] for r in mine])
             out += ["**Floor** (same run): %d calls to the same phones with Asterisk alone on the "
                     "calling side (context `stack-selftest`: a prompt, then `Wait(15)`, which reads "
                     "the phone's frames and drops them; no EAGI, no PHP, no core), %d repeats: "
-                    "%.3f CPU s per call-minute (spread %s, window %s s). With the module, "
-                    "listening costs %s that (Asterisk's own share %s: feeding the EAGI pipe)." % (
+                    "%.3f CPU s per call-minute (spread %s, window %s s). With the module "
+                    "(%s), listening costs %s that (Asterisk's own share %s: feeding the EAGI "
+                    "pipe)." % (
                         fn, len(frs), fa, spread([r["cpu_s_per_call_minute"]["asterisk"]
                                                   for r in frs]),
                         f(med([r["window"]["seconds"] for r in frs])),
+                        ("%d calls, %d repeats in which every call listened and the machine did "
+                         "not stop" % (basis, len(mine))) + (
+                            "" if basis == fn else "; none of the %d-call repeats was such a "
+                            "run" % fn) if mine else "no repeat in which every call listened "
+                        "and the machine did not stop",
                         f(tot / fa if tot and fa else None, "%.1fx"),
                         f(ast / fa if ast and fa else None, "%.1fx")), ""]
         out += ["| calls | answers intact | late, not lost | Asterisk voice-queue drops | "
