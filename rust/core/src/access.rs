@@ -313,19 +313,12 @@ mod tests {
         let port = closed.local_addr().unwrap().port();
         drop(closed);
         let config = |max: u32| {
-            let values: std::collections::HashMap<String, String> = [
-                ("db_host", "127.0.0.1".to_string()),
-                ("db_port", port.to_string()),
-                ("db_user", "u".into()),
-                ("db_pass", "p".into()),
-                ("spool_dir", spool.to_string_lossy().into_owned()),
-                ("tts_cache_dir", "/nonexistent".into()),
-                ("max_concurrent_calls", max.to_string()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-            CoreConfig::from_map(&values).unwrap()
+            CoreConfig::for_test(&[
+                ("db_host", "127.0.0.1"),
+                ("db_port", &port.to_string()),
+                ("spool_dir", &spool.to_string_lossy()),
+                ("max_concurrent_calls", &max.to_string()),
+            ])
         };
         let queued = |max| with_capacity(&config(max), || Ok(())).unwrap_err();
         let full = queued(3);

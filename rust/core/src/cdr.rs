@@ -227,18 +227,7 @@ mod tests {
             }
             std::thread::sleep(Duration::from_secs(15));
         });
-        let values: std::collections::HashMap<String, String> = [
-            ("db_host", "127.0.0.1".to_string()),
-            ("db_port", port.to_string()),
-            ("db_user", "u".into()),
-            ("db_pass", "p".into()),
-            ("spool_dir", "/nonexistent".into()),
-            ("tts_cache_dir", "/nonexistent".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        let cfg = CoreConfig::from_map(&values).unwrap();
+        let cfg = CoreConfig::for_test(&[("db_host", "127.0.0.1"), ("db_port", &port.to_string())]);
         // Each read runs on a thread of its own, so that a read that hangs fails the test
         // instead of holding it.
         type Read = fn(&CoreConfig) -> Result<Vec<Map<String, Value>>, ApiError>;

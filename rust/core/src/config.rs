@@ -68,6 +68,22 @@ pub struct CoreConfig {
 }
 
 impl CoreConfig {
+    /// A configuration for unit tests: the required settings with values that reach nothing
+    /// (no spool, no cache; the database at localhost), then `settings` over them.
+    #[cfg(test)]
+    pub(crate) fn for_test(settings: &[(&str, &str)]) -> Self {
+        let map: HashMap<String, String> = [
+            ("db_user", "u"),
+            ("spool_dir", "/nonexistent"),
+            ("tts_cache_dir", "/nonexistent"),
+        ]
+        .into_iter()
+        .chain(settings.iter().copied())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Self::from_map(&map).expect("a valid test configuration")
+    }
+
     /// Builds the configuration from the PHP side's flat map. Missing optional keys get the
     /// documented defaults; missing required ones are a configuration error naming the key.
     pub fn from_map(map: &HashMap<String, String>) -> Result<Self, ApiError> {

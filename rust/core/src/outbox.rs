@@ -364,21 +364,11 @@ pub fn deliver_due(cfg: &CoreConfig, budget: Duration) -> Result<Summary, ApiErr
 mod tests {
     use super::*;
 
-    use std::collections::HashMap;
     use std::io::{Read, Write};
     use std::net::TcpListener;
 
     fn config() -> CoreConfig {
-        let map: HashMap<String, String> = [
-            ("db_user", "u"),
-            ("spool_dir", "/nonexistent"),
-            ("tts_cache_dir", "/nonexistent"),
-            ("webhook_secret", "k3y"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        CoreConfig::from_map(&map).unwrap()
+        CoreConfig::for_test(&[("webhook_secret", "k3y")])
     }
 
     fn event(url: String) -> Event {

@@ -300,17 +300,10 @@ mod tests {
             .unwrap()
             .set_modified(eight_days)
             .unwrap();
-        let map: std::collections::HashMap<String, String> = [
-            ("db_user", "u"),
-            ("spool_dir", "/nonexistent"),
-            ("tts_cache_dir", "/nonexistent"),
+        let cfg = CoreConfig::for_test(&[
             ("answers_dir", dir.to_str().unwrap()),
             ("answer_retention_days", "7"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let cfg = CoreConfig::from_map(&map).unwrap();
+        ]);
         assert_eq!(sweep(&cfg), 1);
         assert!(!old.exists() && new.exists());
         std::fs::remove_dir_all(&dir).unwrap();
