@@ -193,9 +193,9 @@ impl Shared {
 }
 
 /// How long the background reader waits in `poll` before it looks at the state again. The
-/// wake-up descriptor is what hands the stream over at once; this bounds the wait should a
-/// wake-up ever be missed.
-const BACKGROUND_WAIT: Duration = Duration::from_secs(1);
+/// wake-up descriptor is what hands the stream over at once (its count stays until read, so a
+/// wake-up cannot be missed); this only bounds a silent line's wait, far above any hand-over.
+const BACKGROUND_WAIT: Duration = Duration::from_secs(5);
 
 enum ReadOutcome {
     Bytes(usize),
@@ -348,10 +348,11 @@ mod tests {
             });
             let started = Instant::now();
             let dropped = rx
-                .recv_timeout(Duration::from_secs(5))
+                .recv_timeout(Duration::from_secs(10))
                 .expect("listening did not begin");
             let took = started.elapsed();
-            assert!(took < Duration::from_millis(500), "{took:?}");
+            // Well below BACKGROUND_WAIT, well above a machine's hiccup.
+            assert!(took < Duration::from_millis(2500), "{took:?}");
             assert_eq!(dropped, 0);
         }
     }
